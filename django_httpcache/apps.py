@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class HttpCacheConfig(AppConfig):
+    name = "django_httpcache"
+    verbose_name = "HTTP cache"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,160 @@
+"""System checks for HTTPCACHE (ids httpcache.E0xx / W0xx, stable; see docs/settings.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.module_loading import import_string
+
+from .conf import DEFAULTS, rule_problems
+from .policy import CachePolicy, Problem
+
+MIDDLEWARE = "django_httpcache.middleware.HttpCacheMiddleware"
+GZIP = "django.middleware.gzip.GZipMiddleware"
+CONDITIONAL_GET = "django.middleware.http.ConditionalGetMiddleware"
+# Middleware whose response phase may add Set-Cookie after ours ran, if they sit outside it.
+COOKIE_SETTERS = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+)
+
+
+def _message(problem: Problem) -> checks.CheckMessage:
+    cls = checks.Warning if problem.warning else checks.Error
+    return cls(problem.msg, id=problem.id)
+
+
+def settings_problems() -> list[Problem]:
+    """Every problem of the HTTPCACHE setting (shared with the tests)."""
+    user = getattr(settings, "HTTPCACHE", {})
+    if not isinstance(user, Mapping):
+        return [Problem("httpcache.E001", f"HTTPCACHE must be a dict, not {type(user).__name__}.")]
+    problems = []
+    unknown = sorted(set(user) - set(DEFAULTS))
+    if unknown:
+        problems.append(Problem("httpcache.E001", f"HTTPCACHE has unknown keys {unknown}."))
+    for key, (_, valid, expected) in DEFAULTS.items():
+        if key in user and not valid(user[key]):
+            ident = "httpcache.E013" if key == "DEFAULT_POLICY" else "httpcache.E014"
+            problems.append(Problem(ident, f"HTTPCACHE[{key!r}] must be {expected}, not {user[key]!r}."))
+
+    policies = user.get("POLICIES", {})
+    if isinstance(policies, Mapping):
+        for name, value in policies.items():
+            problems += CachePolicy.problems(value, name=name)
+    else:
+        policies = {}
+    rules = user.get("RULES", [])
+    if isinstance(rules, (list, tuple)):
+        for index, rule in enumerate(rules):
+            problems += rule_problems(index, rule, policies)
+    default = user.get("DEFAULT_POLICY")
+    if isinstance(default, str) and default not in policies:
+        msg = f"HTTPCACHE['DEFAULT_POLICY'] names {default!r}, which is not in HTTPCACHE['POLICIES']."
+        problems.append(Problem("httpcache.E013", msg))
+    etaggers = user.get("ETAGGERS", [])
+    if isinstance(etaggers, (list, tuple)):
+        for index, item in enumerate(etaggers):
+            problems += _etagger_problems(index, item)
+    return problems
+
+
+def _etagger_problems(index: int, item: Any) -> list[Problem]:
+    where = f"HTTPCACHE['ETAGGERS'][{index}]"
+    try:
+        func = import_string(item) if isinstance(item, str) else item
+    except ImportError as exc:
+        return [Problem("httpcache.E016", f"{where}: cannot import {item!r} ({exc}).")]
+    if not callable(func):
+        return [Problem("httpcache.E016", f"{where}: {item!r} is not callable.")]
+    return []
+
+
+@checks.register("httpcache")
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [_message(p) for p in settings_problems()]
+
+
+def middleware_problems() -> list[Problem]:
+    middleware = list(settings.MIDDLEWARE)
+    if MIDDLEWARE not in middleware:
+        return []
+    ours = middleware.index(MIDDLEWARE)
+    problems = []
+    if GZIP in middleware and middleware.index(GZIP) > ours:
+        msg = (
+            f"{MIDDLEWARE} must come after {GZIP} in MIDDLEWARE, so that it hashes the "
+            "uncompressed body and GZip weakens the ETag (RFC 9110 §8.8.1)."
+        )
+        problems.append(Problem("httpcache.W001", msg, warning=True))
+    late = [name for name in COOKIE_SETTERS if name in middleware and middleware.index(name) < ours]
+    if late:
+        msg = (
+            f"{MIDDLEWARE} should come before {', '.join(late)} in MIDDLEWARE: their cookies are "
+            "added after it ran, so it cannot keep cookie-setting responses private."
+        )
+        problems.append(Problem("httpcache.W002", msg, warning=True))
+    if CONDITIONAL_GET in middleware:
+        msg = f"{CONDITIONAL_GET} is redundant with {MIDDLEWARE} and renders the whole body before a 304."
+        problems.append(Problem("httpcache.W004", msg, warning=True))
+    return problems
+
+
+@checks.register("httpcache")
+def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [_message(p) for p in middleware_problems()]
+
+
+def iter_views(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    """Every URL pattern of the project, with its route."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from iter_views(pattern, route)
+        else:
+            yield route, pattern
+
+
+def declared_policies(callback: Any) -> list[tuple[str, str]]:
+    """``(where, policy name)`` for each policy a view declares by name."""
+    found = []
+    name = getattr(callback, "httpcache_policy", None)
+    if isinstance(name, str):
+        found.append(("cache_policy()", name))
+    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    for attr in ("cache_policy", "cache_policies"):
+        value = getattr(cls, attr, None) if cls is not None else None
+        if isinstance(value, str):
+            found.append((f"{attr}", value))
+        elif isinstance(value, Mapping):
+            found += [(f"{attr}[{k!r}]", v) for k, v in value.items() if isinstance(v, str)]
+    return found
+
+
+@checks.register(checks.Tags.urls, "httpcache")
+def check_views(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    policies = getattr(settings, "HTTPCACHE", {})
+    policies = policies.get("POLICIES", {}) if isinstance(policies, Mapping) else {}
+    if not isinstance(policies, Mapping):
+        return []
+    errors: list[checks.CheckMessage] = []
+    try:
+        views = list(iter_views())
+    except Exception:  # a broken URLconf is reported by Django's own checks
+        return []
+    seen = set()
+    for route, pattern in views:
+        callback = pattern.callback
+        for where, name in declared_policies(callback):
+            label = f"{callback.__module__}.{callback.__qualname__}"
+            if name not in policies and (label, where) not in seen:
+                seen.add((label, where))
+                msg = f"View {label} ({where}, route {route!r}) names unknown cache policy {name!r}."
+                errors.append(checks.Error(msg, id="httpcache.E015"))
+    return errors

@@ -1,0 +1,416 @@
+"""Cache-Control policies: parse, validate, render, and apply to a response.
+
+``apply()`` is the only code in the app that writes Cache-Control or Vary; the
+safety rules (R20, R21, R23 of the RFC checklist) live there, once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils.cache import patch_vary_headers
+from django.utils.functional import empty
+
+__all__ = [
+    "CachePolicy",
+    "PolicyError",
+    "Problem",
+    "apply",
+    "parse_cache_control",
+    "is_credentialed",
+]
+
+# Response directives: RFC 9111 §5.2.2, RFC 5861 (stale-*), RFC 8246 (immutable).
+FLAGS = (
+    "public",
+    "no_store",
+    "must_revalidate",
+    "proxy_revalidate",
+    "must_understand",
+    "no_transform",
+    "immutable",
+)
+FIELD_LISTS = ("private", "no_cache")  # True, or a list of field names (R18)
+SECONDS = ("max_age", "s_maxage", "stale_while_revalidate", "stale_if_error")
+DIRECTIVES = frozenset(FLAGS + FIELD_LISTS + SECONDS)
+# Settings that are not directives but travel with a policy.
+OPTIONS = ("vary", "force_shared")
+FRESHNESS = ("max_age", "s_maxage", "stale_while_revalidate", "stale_if_error", "immutable")
+# Rendering order: privacy first, then storage, freshness, revalidation, extensions.
+ORDER = (
+    "public",
+    "private",
+    "no_cache",
+    "no_store",
+    "max_age",
+    "s_maxage",
+    "must_revalidate",
+    "proxy_revalidate",
+    "must_understand",
+    "no_transform",
+    "immutable",
+    "stale_while_revalidate",
+    "stale_if_error",
+)
+IMMUTABLE_MIN_MAX_AGE = 86400  # RFC 8246 §2: "a long max-age"; below a day is suspicious.
+
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_TOKEN_RE = re.compile(rf"\A{_TOKEN}\Z")
+# One directive: name, then optionally "=" token or quoted-string (RFC 9111 §5.2).
+_DIRECTIVE_RE = re.compile(
+    rf'[ \t]*({_TOKEN})[ \t]*(?:=[ \t]*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN})))?[ \t]*(,|\Z)'
+)
+
+
+class Problem(NamedTuple):
+    """One configuration problem: a stable system-check id and a message."""
+
+    id: str
+    msg: str
+    warning: bool = False
+
+
+class PolicyError(ValueError):
+    """Raised for an invalid inline policy; carries the problems found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(p.msg for p in problems))
+
+
+def parse_cache_control(value: str, *, strict: bool = False) -> list[tuple[str, str | None]]:
+    """Split a Cache-Control value into ``(name, value)`` pairs, names lowercased.
+
+    Django's ``patch_cache_control`` splits on every comma, which breaks the quoted
+    field-name lists that ``private`` and ``no-cache`` may carry (R18), hence this
+    small parser. In lenient mode (response headers) junk is skipped; in strict mode
+    (settings) it raises ValueError.
+    """
+    pairs: list[tuple[str, str | None]] = []
+    pos, end = 0, len(value)
+    while pos < end:
+        match = _DIRECTIVE_RE.match(value, pos)
+        if match is None:
+            if strict:
+                raise ValueError(f"cannot parse {value[pos:]!r}")
+            comma = value.find(",", pos)
+            pos = end if comma < 0 else comma + 1
+            continue
+        name, quoted, token, _ = match.groups()
+        arg = token if quoted is None else re.sub(r"\\(.)", r"\1", quoted)
+        pairs.append((name.lower(), arg))
+        pos = match.end()
+    return pairs
+
+
+def _field_names(value: Any) -> tuple[str, ...] | None:
+    """Normalise a field-name list (string or iterable); None when invalid."""
+    if isinstance(value, str):
+        names = [part.strip() for part in value.split(",")]
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
+        names = list(value)
+    else:
+        return None
+    if not names or not all(isinstance(n, str) and _TOKEN_RE.match(n) for n in names):
+        return None
+    return tuple(names)
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    """A named set of Cache-Control directives plus the Vary it needs.
+
+    Build one with ``CachePolicy.parse(value, name=...)`` from a settings value: a
+    header string (``"public, max-age=60"``) or a dict of directives
+    (``{"public": True, "max_age": 60}``).
+    """
+
+    name: str = ""
+    public: bool = False
+    private: bool | tuple[str, ...] = False
+    no_cache: bool | tuple[str, ...] = False
+    no_store: bool = False
+    max_age: int | None = None
+    s_maxage: int | None = None
+    must_revalidate: bool = False
+    proxy_revalidate: bool = False
+    must_understand: bool = False
+    no_transform: bool = False
+    immutable: bool = False
+    stale_while_revalidate: int | None = None
+    stale_if_error: int | None = None
+    # Extra request headers that select the representation (R19).
+    vary: tuple[str, ...] = ()
+    # Keep public/s-maxage even for credentialed or cookie-setting responses (R20, R21).
+    force_shared: bool = False
+    # Set on the fail-safe stand-in for a policy that could not be used.
+    invalid: bool = field(default=False, compare=False)
+
+    @classmethod
+    def parse(cls, value: Any, *, name: str = "") -> CachePolicy:
+        """Parse and validate a settings value; raise PolicyError when invalid."""
+        problems, kwargs = cls._check(value, name)
+        errors = [p for p in problems if not p.warning]
+        if errors:
+            raise PolicyError(errors)
+        return cls(name=name, **kwargs)
+
+    @classmethod
+    def problems(cls, value: Any, *, name: str = "") -> list[Problem]:
+        """Every problem (errors and warnings) of a settings value, for system checks."""
+        return cls._check(value, name)[0]
+
+    @classmethod
+    def fail_safe(cls, name: str) -> CachePolicy:
+        """Stand-in for an unusable policy: never wrong, so never stored."""
+        return cls(name=name, no_store=True, invalid=True)
+
+    @classmethod
+    def _check(cls, value: Any, name: str) -> tuple[list[Problem], dict[str, Any]]:
+        where = f"HTTPCACHE['POLICIES'][{name!r}]" if name else "the inline policy"
+        problems: list[Problem] = []
+        raw: dict[str, Any]
+        if isinstance(value, str):
+            try:
+                pairs = parse_cache_control(value, strict=True)
+            except ValueError as exc:
+                return [Problem("httpcache.E002", f"{where}: {exc}.")], {}
+            raw = {}
+            for key, arg in pairs:
+                raw[key.replace("-", "_")] = True if arg is None else arg
+        elif isinstance(value, Mapping):
+            raw = {str(k).replace("-", "_").lower(): v for k, v in value.items()}
+        else:
+            msg = f"{where} must be a Cache-Control string or a dict, not {type(value).__name__}."
+            return [Problem("httpcache.E002", msg)], {}
+
+        kwargs: dict[str, Any] = {}
+        for key, val in raw.items():
+            if key not in DIRECTIVES and key not in OPTIONS:
+                problems.append(Problem("httpcache.E003", f"{where}: unknown directive {key!r}."))
+            elif key in SECONDS:
+                seconds = _seconds(val)
+                if seconds is None:
+                    msg = f"{where}: {key} must be a non-negative integer of seconds, not {val!r}."
+                    problems.append(Problem("httpcache.E006", msg))
+                else:
+                    kwargs[key] = seconds
+            elif key in FIELD_LISTS:
+                if isinstance(val, bool):
+                    kwargs[key] = val
+                elif (names := _field_names(val)) is not None:
+                    kwargs[key] = names
+                else:
+                    msg = f"{where}: {key} takes True or a list of header field names, not {val!r}."
+                    problems.append(Problem("httpcache.E009", msg))
+            elif key == "vary":
+                names = _field_names(val)
+                if names is None:
+                    msg = f"{where}: vary takes a list of header field names, not {val!r}."
+                    problems.append(Problem("httpcache.E009", msg))
+                else:
+                    kwargs[key] = names
+            elif isinstance(val, bool):
+                kwargs[key] = val
+            else:
+                msg = f"{where}: {key} takes True or False, not {val!r}."
+                problems.append(Problem("httpcache.E009", msg))
+
+        # R18: public and private are exclusive.
+        if kwargs.get("public") and kwargs.get("private"):
+            problems.append(Problem("httpcache.E004", f"{where}: public and private exclude each other."))
+        # R18: no-store wins over everything, so freshness beside it is a mistake.
+        if kwargs.get("no_store"):
+            clash = [k for k in FRESHNESS + ("public",) if kwargs.get(k) not in (None, False)]
+            if clash:
+                msg = f"{where}: no-store cannot be combined with {', '.join(clash)}."
+                problems.append(Problem("httpcache.E005", msg))
+        # R22: immutable only with a (long) max-age.
+        if kwargs.get("immutable"):
+            max_age = kwargs.get("max_age")
+            if max_age is None:
+                problems.append(Problem("httpcache.E007", f"{where}: immutable needs a max-age."))
+            elif max_age < IMMUTABLE_MIN_MAX_AGE:
+                msg = f"{where}: immutable with max-age={max_age}; RFC 8246 expects a long lifetime."
+                problems.append(Problem("httpcache.W003", msg, warning=True))
+        # R22: must-understand goes with no-store (RFC 9111 §5.2.2.3).
+        if kwargs.get("must_understand") and not kwargs.get("no_store"):
+            problems.append(Problem("httpcache.E008", f"{where}: must-understand needs no-store."))
+        return problems, kwargs
+
+    # -- rendering ----------------------------------------------------------------
+
+    def render(self) -> str:
+        """The Cache-Control value of this policy."""
+        return _render({f.name: getattr(self, f.name) for f in fields(self) if f.name in DIRECTIVES})
+
+    @cached_property
+    def header(self) -> str:
+        return self.render()
+
+    @cached_property
+    def credentialed_header(self) -> str:
+        """R20/R21: what a credentialed or cookie-setting response gets."""
+        if self.no_store or self.force_shared:
+            return self.header
+        return _render(_make_private(self._directives()))
+
+    def error_header(self, private: bool) -> str:
+        """R23: errors keep the policy's privacy but get no freshness lifetime."""
+        if self.no_store:
+            return "no-store"
+        return "private, no-cache" if private or self.private else "no-cache"
+
+    def _directives(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in DIRECTIVES}
+
+    @property
+    def is_private(self) -> bool:
+        return bool(self.private)
+
+
+def _seconds(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        value = int(value)
+    if isinstance(value, int) and value >= 0:
+        return value
+    return None
+
+
+def _make_private(directives: dict[str, Any]) -> dict[str, Any]:
+    """Drop what lets a shared cache store or reuse the response (R20, R21)."""
+    out = dict(directives)
+    out.update(public=False, s_maxage=None, proxy_revalidate=False, private=True)
+    return out
+
+
+def _render(directives: Mapping[str, Any]) -> str:
+    parts = []
+    for name in ORDER:
+        value = directives.get(name)
+        if value is None or value is False:
+            continue
+        token = name.replace("_", "-")
+        if value is True:
+            parts.append(token)
+        elif isinstance(value, tuple):
+            parts.append(f'{token}="{", ".join(value)}"')
+        else:
+            parts.append(f"{token}={value}")
+    return ", ".join(parts)
+
+
+def _downgrade_header(value: str) -> str:
+    """R20/R21 for a Cache-Control the view wrote itself."""
+    pairs = parse_cache_control(value)
+    names = {name for name, _ in pairs}
+    if "no-store" in names:
+        return value
+    kept = [(n, v) for n, v in pairs if n not in ("public", "s-maxage", "proxy-revalidate", "private")]
+    parts = ["private"] + [n if v is None else f"{n}={_quote(v)}" for n, v in kept]
+    return ", ".join(parts)
+
+
+def _quote(value: str) -> str:
+    return value if _TOKEN_RE.match(value) else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _shareable(value: str) -> bool:
+    """May a shared cache store a response with this Cache-Control?"""
+    for name, arg in parse_cache_control(value):
+        if name == "no-store" or (name == "private" and arg is None):
+            return False
+    return True
+
+
+# -- application ------------------------------------------------------------------
+
+CREDENTIAL_VARY = ("Authorization", "Cookie")
+
+
+def is_credentialed(request: HttpRequest) -> bool:
+    """Does the response to this request depend on who asks? (R20, R21)
+
+    Decided from the request alone, so that a 304 and the 200 it stands for get the
+    same Cache-Control (R12): an Authorization header, the session cookie, or a user
+    that authentication has already resolved to someone.
+    """
+    request = getattr(request, "_request", request)  # a DRF Request
+    if "HTTP_AUTHORIZATION" in request.META:
+        return True
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return True
+    user = request.__dict__.get("user")
+    if user is None:
+        return False
+    if getattr(user, "_wrapped", None) is empty:  # lazy and never looked at
+        return False
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def is_error(status: int) -> bool:
+    """R23: statuses that must not get a policy's freshness lifetime."""
+    return status >= 500 or (400 <= status < 500 and status not in (404, 410))
+
+
+@dataclass
+class _Applied:
+    """What apply() remembers on a response, so later calls are idempotent."""
+
+    view_header: str | None
+    policy: CachePolicy | None
+
+
+def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy | None) -> None:
+    """Write Cache-Control and Vary on ``response`` for ``policy``.
+
+    The one place that writes these headers. It may run more than once on the same
+    response (decorator, then middleware after other middleware set cookies): the
+    first policy given sticks, and each call re-derives the header from it.
+
+    Merge rule: a Cache-Control the view set itself is kept instead of the policy's,
+    but the privacy rule (R20, R21) applies to it too.
+    """
+    applied: _Applied | None = getattr(response, "_httpcache_applied", None)
+    if applied is None:
+        applied = _Applied(response.headers.get("Cache-Control"), policy)
+        response._httpcache_applied = applied  # type: ignore[attr-defined]
+    elif applied.policy is None:
+        applied.policy = policy
+    policy = applied.policy
+
+    force_shared = policy is not None and policy.force_shared
+    private_response = (is_credentialed(request) or bool(response.cookies)) and not force_shared
+    vary: tuple[str, ...] = ()
+
+    if applied.view_header is not None:
+        header = applied.view_header
+        if private_response and _shareable(header):
+            header = _downgrade_header(header)
+            vary = CREDENTIAL_VARY
+    elif policy is not None:
+        if is_error(response.status_code):
+            header = policy.error_header(private_response)
+        elif private_response:
+            header = policy.credentialed_header
+        else:
+            header = policy.header
+        if (policy.private or private_response) and not policy.no_store:
+            vary = CREDENTIAL_VARY
+    else:
+        return
+
+    response.headers["Cache-Control"] = header
+    if policy is not None and policy.vary:
+        vary = policy.vary + vary
+    if vary:
+        patch_vary_headers(response, vary)

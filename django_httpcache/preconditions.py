@@ -1,0 +1,210 @@
+"""RFC 9110 §13.2.2 precondition evaluation: the only code that reads If-* headers.
+
+``evaluate()`` decides; ``not_modified()`` and ``precondition_failed()`` build the
+short responses. Surfaces (decorators, middleware, DRF mixins) gather the validators
+and call these. Rule ids (R01...) refer to the project's RFC checklist.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http.response import HttpResponseBase
+from django.utils.cache import parse_etags, patch_vary_headers
+from django.utils.http import http_date, parse_http_date_safe
+
+__all__ = ["Validators", "evaluate", "not_modified", "precondition_failed", "set_validators"]
+
+NOT_MODIFIED = HTTPStatus.NOT_MODIFIED
+PRECONDITION_FAILED = HTTPStatus.PRECONDITION_FAILED
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})  # R10: HEAD is GET without the body
+IGNORED_METHODS = frozenset({"CONNECT", "OPTIONS", "TRACE"})  # R02
+# R11: the headers a 304 repeats from the 200 it stands for.
+NOT_MODIFIED_HEADERS = ("Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary")
+_GZIP_MIDDLEWARE = "django.middleware.gzip.GZipMiddleware"
+_ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # the test GZipMiddleware makes
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a surface knows about the current representation.
+
+    ``etag`` is a full entity-tag (``'"abc"'`` or ``'W/"abc"'``); ``last_modified``
+    is in whole seconds since the epoch; ``exists`` is False when there is no current
+    representation (an If-Match then fails, ``If-None-Match: *`` passes).
+    """
+
+    etag: str | None = None
+    last_modified: int | None = None
+    exists: bool = True
+
+    @classmethod
+    def from_response(cls, response: HttpResponseBase) -> Validators:
+        last_modified = response.headers.get("Last-Modified")
+        return cls(
+            etag=response.headers.get("ETag"),
+            last_modified=parse_http_date_safe(last_modified) if last_modified else None,
+        )
+
+
+def to_timestamp(value: datetime.datetime | int | float | None, *, now: float) -> int | None:
+    """Whole seconds since the epoch, never later than ``now`` (R15)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        value = value.timestamp()
+    return int(min(value, now))
+
+
+def _opaque(tag: str) -> str:
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def _if_match(value: str, current: Validators) -> bool:
+    """R04: strong comparison; ``*`` matches any current representation."""
+    if value.strip() == "*":
+        return current.exists
+    etag = current.etag
+    if not current.exists or etag is None or etag.startswith("W/"):
+        return False
+    if value == etag:  # the usual case: the client echoes the tag it was given
+        return True
+    # parse_etags drops malformed members, so garbage leaves nothing to match (§13.1.1).
+    return etag in parse_etags(value)
+
+
+def _if_none_match(value: str, current: Validators) -> bool:
+    """R07: True when the header matches, i.e. the condition is *false*."""
+    if not current.exists:
+        return False
+    if value.strip() == "*":
+        return True
+    etag = current.etag
+    if etag is None:
+        return False
+    if value == etag:
+        return True
+    target = _opaque(etag)  # weak comparison
+    return any(_opaque(tag) == target for tag in parse_etags(value))
+
+
+def _date(value: str) -> int | None:
+    # parse_http_date_safe returns None for invalid dates and for lists of dates,
+    # which R06/R09 both say to ignore.
+    return parse_http_date_safe(value)
+
+
+def evaluate(request: HttpRequest, current: Validators) -> HTTPStatus | None:
+    """RFC 9110 §13.2.2: 304 or 412 when a precondition says so, else None (proceed).
+
+    Call it only where the response without preconditions would be 2xx (R01): after
+    authentication, permission and existence checks.
+    """
+    method = request.method or "GET"
+    if method in IGNORED_METHODS:  # R02
+        return None
+    meta = request.META
+
+    # Step 1 (R03): If-Match; a failure means the method is not performed (R05).
+    if_match = meta.get("HTTP_IF_MATCH")
+    if if_match is not None:
+        if not _if_match(if_match, current):
+            return PRECONDITION_FAILED
+    # Step 2: If-Unmodified-Since, only without If-Match, and only when the
+    # resource has a Last-Modified (R06; Django answers 412 there).
+    elif current.last_modified is not None:
+        value = meta.get("HTTP_IF_UNMODIFIED_SINCE")
+        if value is not None:
+            date = _date(value)
+            if date is not None and current.last_modified > date:
+                return PRECONDITION_FAILED
+
+    # Step 3: If-None-Match (R07); a match is 304 for GET/HEAD, else 412 (R08).
+    if_none_match = meta.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        if _if_none_match(if_none_match, current):
+            return NOT_MODIFIED if method in SAFE_METHODS else PRECONDITION_FAILED
+        return None
+
+    # Step 4: If-Modified-Since, GET/HEAD only, whole seconds (R09).
+    if method in SAFE_METHODS and current.last_modified is not None:
+        value = meta.get("HTTP_IF_MODIFIED_SINCE")
+        if value is not None:
+            date = _date(value)
+            if date is not None and current.last_modified <= date:
+                return NOT_MODIFIED
+    return None
+
+
+def set_validators(response: HttpResponseBase, current: Validators) -> None:
+    """Attach ETag and Last-Modified, unless the view set its own."""
+    if current.etag is not None and "ETag" not in response.headers:
+        response.headers["ETag"] = current.etag
+    if current.last_modified is not None and "Last-Modified" not in response.headers:
+        response.headers["Last-Modified"] = http_date(current.last_modified)
+
+
+def not_modified(
+    request: HttpRequest, current: Validators, source: HttpResponseBase | None = None
+) -> HttpResponseNotModified:
+    """A 304 carrying what the 200 would have carried (R11, R12).
+
+    With ``source`` (the full response) its headers and cookies are copied; without
+    it (short circuit before the view) the validators are set, and policy.apply()
+    later writes the same Cache-Control and Vary as for a 200.
+    """
+    response = HttpResponseNotModified()
+    if source is not None:
+        for header in NOT_MODIFIED_HEADERS:
+            if header in source.headers:
+                response.headers[header] = source.headers[header]
+        response.cookies = source.cookies
+        applied = getattr(source, "_httpcache_applied", None)
+        if applied is not None:
+            response._httpcache_applied = applied  # type: ignore[attr-defined]
+    set_validators(response, current)
+    _mirror_gzip(request, response)
+    return response
+
+
+def _mirror_gzip(request: HttpRequest, response: HttpResponseBase) -> None:
+    """Give the 304 the ETag and Vary GZipMiddleware gives the 200 (R11, R14).
+
+    GZipMiddleware skips bodiless responses, so a 304 would otherwise carry the strong
+    tag and lack Vary: Accept-Encoding while the compressed 200 had W/ and the Vary.
+    A weak tag is always a safe claim, so erring towards it is harmless.
+    """
+    if _GZIP_MIDDLEWARE not in settings.MIDDLEWARE:
+        return
+    patch_vary_headers(response, ("Accept-Encoding",))
+    etag = response.headers.get("ETag")
+    if etag and etag.startswith('"') and _ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        response.headers["ETag"] = "W/" + etag
+
+
+def precondition_failed(request: HttpRequest, current: Validators | None = None) -> HttpResponse:
+    """A plain 412 (R05, R06, R08); DRF views render their own error body."""
+    response = HttpResponse(
+        b"Precondition Failed\n", status=PRECONDITION_FAILED, content_type="text/plain; charset=utf-8"
+    )
+    if current is not None:
+        set_validators(response, current)
+    return response
+
+
+def precondition_required(request: HttpRequest) -> HttpResponse:
+    """RFC 6585 §3 (R17)."""
+    return HttpResponse(
+        b"Precondition Required: send If-Match with the ETag you last received\n",
+        status=HTTPStatus.PRECONDITION_REQUIRED,
+        content_type="text/plain; charset=utf-8",
+    )
+

@@ -1,0 +1,117 @@
+"""System checks: every id (httpcache.E0xx / W0xx)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+
+from django_httpcache.checks import check_middleware, check_settings, check_views
+
+OK_POLICIES = {"catalog": "public, max-age=60", "user": "private, no-cache"}
+OUR_MIDDLEWARE = "django_httpcache.middleware.HttpCacheMiddleware"
+
+
+def ids(messages) -> list[str]:
+    return sorted({m.id for m in messages})
+
+
+def run(**httpcache):
+    with override_settings(HTTPCACHE=httpcache):
+        return check_settings()
+
+
+def test_valid_settings_have_no_problems(settings):
+    assert check_settings() == []
+    assert check_middleware() == []
+
+
+def test_checks_are_registered():
+    registered = checks.run_checks(tags=["httpcache"])
+    # tests.testapp.views.unknown_policy names a policy that does not exist.
+    assert ids(registered) == ["httpcache.E015"]
+
+
+@pytest.mark.parametrize(
+    ("httpcache", "expected"),
+    [
+        ({"POLICIES": {"x": 42}}, "httpcache.E002"),
+        ({"POLICIES": {"x": "max-age=5, =x"}}, "httpcache.E002"),
+        ({"POLICIES": {"x": {"max_ag": 5}}}, "httpcache.E003"),
+        ({"POLICIES": {"x": "public, private"}}, "httpcache.E004"),
+        ({"POLICIES": {"x": "no-store, max-age=5"}}, "httpcache.E005"),
+        ({"POLICIES": {"x": {"max_age": -1}}}, "httpcache.E006"),
+        ({"POLICIES": {"x": {"max_age": 1.5}}}, "httpcache.E006"),
+        ({"POLICIES": {"x": "public, immutable"}}, "httpcache.E007"),
+        ({"POLICIES": {"x": "max-age=5, must-understand"}}, "httpcache.E008"),
+        ({"POLICIES": {"x": {"public": 1}}}, "httpcache.E009"),
+        ({"POLICIES": OK_POLICIES, "RULES": ["junk"]}, "httpcache.E010"),
+        ({"POLICIES": OK_POLICIES, "RULES": [{"policy": "catalog"}]}, "httpcache.E010"),
+        ({"POLICIES": OK_POLICIES, "RULES": [{"path": "^/", "policy": "catalog", "x": 1}]}, "httpcache.E010"),
+        ({"POLICIES": OK_POLICIES, "RULES": [{"path": "([", "policy": "catalog"}]}, "httpcache.E011"),
+        ({"POLICIES": OK_POLICIES, "RULES": [{"path": "^/", "policy": "nope"}]}, "httpcache.E012"),
+        ({"POLICIES": OK_POLICIES, "DEFAULT_POLICY": "nope"}, "httpcache.E013"),
+        ({"POLICIES": OK_POLICIES, "DEFAULT_POLICY": 5}, "httpcache.E013"),
+        ({"BODY_ETAG": "yes"}, "httpcache.E014"),
+        ({"BODY_ETAG_ALGORITHM": "rot13"}, "httpcache.E014"),
+        ({"BODY_ETAG_ALGORITHM": "shake_128"}, "httpcache.E014"),
+        ({"POLICIES": ["catalog"]}, "httpcache.E014"),
+        ({"ETAGGERS": ["no.such.module.func"]}, "httpcache.E016"),
+        ({"ETAGGERS": [42]}, "httpcache.E016"),
+        ({"POLICIES": {"x": "public, max-age=60, immutable"}}, "httpcache.W003"),
+    ],
+)
+def test_each_check_id(httpcache, expected):
+    assert expected in ids(run(**httpcache))
+
+
+def test_not_a_dict():
+    with override_settings(HTTPCACHE=["nope"]):
+        assert ids(check_settings()) == ["httpcache.E001"]
+
+
+def test_unknown_key():
+    (message,) = run(POLICY={})
+    assert message.id == "httpcache.E001" and "POLICY" in message.msg
+
+
+def test_messages_name_the_setting():
+    (message,) = run(POLICIES={"catalog": {"max_age": -1}})
+    assert "HTTPCACHE['POLICIES']['catalog']" in message.msg
+    (message,) = run(POLICIES=OK_POLICIES, RULES=[{"path": "^/", "policy": "nope"}])
+    assert "HTTPCACHE['RULES'][0]" in message.msg and "'nope'" in message.msg
+
+
+def test_warnings_are_warnings():
+    (message,) = run(POLICIES={"x": "public, max-age=60, immutable"})
+    assert isinstance(message, checks.Warning)
+
+
+def test_e015_view_names_unknown_policy():
+    (message,) = check_views()
+    assert message.id == "httpcache.E015"
+    assert "tests.testapp.views.unknown_policy" in message.msg and "no-such-policy" in message.msg
+
+
+def test_w001_gzip_after_our_middleware():
+    with override_settings(MIDDLEWARE=[OUR_MIDDLEWARE, "django.middleware.gzip.GZipMiddleware"]):
+        assert ids(check_middleware()) == ["httpcache.W001"]
+    with override_settings(MIDDLEWARE=["django.middleware.gzip.GZipMiddleware", OUR_MIDDLEWARE]):
+        assert check_middleware() == []
+
+
+def test_w002_cookie_setting_middleware_outside_ours():
+    middleware = ["django.contrib.sessions.middleware.SessionMiddleware", OUR_MIDDLEWARE]
+    with override_settings(MIDDLEWARE=middleware):
+        (message,) = check_middleware()
+    assert message.id == "httpcache.W002" and "SessionMiddleware" in message.msg
+
+
+def test_w004_conditional_get_middleware():
+    with override_settings(MIDDLEWARE=[OUR_MIDDLEWARE, "django.middleware.http.ConditionalGetMiddleware"]):
+        assert ids(check_middleware()) == ["httpcache.W004"]
+
+
+def test_middleware_checks_silent_without_our_middleware():
+    with override_settings(MIDDLEWARE=["django.middleware.http.ConditionalGetMiddleware"]):
+        assert check_middleware() == []

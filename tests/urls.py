@@ -1,0 +1,45 @@
+from django.urls import include, path
+
+from tests.testapp import views
+
+rule_patterns = (
+    [
+        path("by-name/", views.rule_by_name, name="by-name"),
+        path("by-view/", views.rule_by_view),
+        path("static/app.css", views.rule_static),
+    ],
+    "rules",
+)
+
+urlpatterns = [
+    path("catalog/", views.catalog),
+    path("async-catalog/", views.async_catalog),
+    path("inline/", views.inline),
+    path("user/", views.user_page),
+    path("shared-anyway/", views.shared_anyway),
+    path("localized/", views.localized),
+    path("sensitive/", views.sensitive),
+    path("unknown-policy/", views.unknown_policy),
+    path("cond/", views.cond),
+    path("cond/<int:pk>/", views.cond),
+    path("cond-outer/", views.cond_outer),
+    path("async-cond/", views.async_cond),
+    path("async-cond-sync-callables/", views.async_cond_sync_callables),
+    path("sync-cond-async-callable/", views.sync_cond_async_callable),
+    path("etag-only/", views.etag_only),
+    path("modified-only/", views.modified_only),
+    path("require-if-match/", views.require_if_match),
+    path("private-cond/", views.private_cond),
+    path("guarded/", views.guarded),
+    path("guarded-in-callable/", views.guarded_in_callable),
+    path("cbv/<int:pk>/", views.ProductView.as_view()),
+    path("async-cbv/<int:pk>/", views.AsyncProductView.as_view()),
+    path("plain/", views.plain),
+    path("async-plain/", views.async_plain),
+    path("streaming/", views.streaming),
+    path("view-etag/", views.view_etag),
+    path("big/", views.big),
+    path("touches-session/", views.touches_session),
+    path("rules/", include(rule_patterns)),
+    path("", include("catalog.urls")),
+]
