@@ -6,6 +6,10 @@ from django.apps import AppConfig
 class HttpCacheConfig(AppConfig):
     name = "django_httpcache"
     verbose_name = "HTTP cache"
+    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .versions import connect_signals
+
+        connect_signals()

@@ -110,6 +110,39 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     return [_message(p) for p in middleware_problems()]
 
 
+FILE_BACKEND = "django.core.cache.backends.filebased.FileBasedCache"
+
+
+def version_problems() -> list[Problem]:
+    from .conf import conf
+    from .versions import PER_PROCESS_BACKENDS
+
+    if conf.VERSION_MODE != "counter":
+        return []
+    alias = conf.VERSION_CACHE
+    caches_setting = getattr(settings, "CACHES", {})
+    if alias not in caches_setting:
+        msg = f"HTTPCACHE['VERSION_CACHE'] = {alias!r} is not an alias in CACHES."
+        return [Problem("httpcache.E021", msg)]
+    backend = caches_setting[alias].get("BACKEND", "")
+    if backend in PER_PROCESS_BACKENDS and not settings.DEBUG:
+        msg = (
+            f"Counter mode needs a version store shared by every worker process, but "
+            f"CACHES[{alias!r}] uses {backend}: with several workers it would hand out stale "
+            "304s. Use RedisCache, PyMemcacheCache or DatabaseCache, or VERSION_MODE 'aggregate'."
+        )
+        return [Problem("httpcache.E020", msg)]
+    if backend == FILE_BACKEND:
+        msg = f"CACHES[{alias!r}] (FileBasedCache) is shared by the processes of one machine only."
+        return [Problem("httpcache.W005", msg, warning=True)]
+    return []
+
+
+@checks.register("httpcache")
+def check_versions(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [_message(p) for p in version_problems()]
+
+
 def iter_views(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
     """Every URL pattern of the project, with its route."""
     resolver = resolver or get_resolver()
@@ -137,6 +170,57 @@ def declared_policies(callback: Any) -> list[tuple[str, str]]:
     return found
 
 
+def models_used(callback: Any) -> list[Any]:
+    """Models a view computes validators from (decorator or DRF ConditionalMixin)."""
+    found = list(getattr(callback, "httpcache_models", []))
+    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if cls is not None and hasattr(cls, "get_collection_validators"):
+        queryset = getattr(cls, "queryset", None)
+        if queryset is not None:
+            found.append(queryset.model)
+        deps = getattr(cls, "etag_dependencies", ())
+        for value in deps.values() if isinstance(deps, Mapping) else [deps]:
+            found += list(value)
+    return found
+
+
+def untracked_problems() -> list[Problem]:
+    from .versions import _model, is_tracked, label
+
+    problems = []
+    seen = set()
+    for route, pattern in iter_views():
+        callback = pattern.callback
+        for model in models_used(callback):
+            try:
+                model = _model(model)
+            except (LookupError, ValueError, AttributeError):
+                msg = f"View {_label(callback)} (route {route!r}) names unknown model {model!r}."
+                problems.append(Problem("httpcache.E022", msg))
+                continue
+            if not is_tracked(model) and (_label(callback), model) not in seen:
+                seen.add((_label(callback), model))
+                msg = (
+                    f"View {_label(callback)} (route {route!r}) takes validators from "
+                    f"{label(model)}, which is not tracked: give it a VersionedManager or call "
+                    "django_httpcache.versions.track(). Until then it gets no model validators."
+                )
+                problems.append(Problem("httpcache.E022", msg))
+    return problems
+
+
+def _label(callback: Any) -> str:
+    return f"{callback.__module__}.{callback.__qualname__}"
+
+
+@checks.register(checks.Tags.urls, "httpcache")
+def check_untracked(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        return [_message(p) for p in untracked_problems()]
+    except Exception:  # a broken URLconf is reported by Django's own checks
+        return []
+
+
 @checks.register(checks.Tags.urls, "httpcache")
 def check_views(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     policies = getattr(settings, "HTTPCACHE", {})
@@ -152,7 +236,7 @@ def check_views(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
     for route, pattern in views:
         callback = pattern.callback
         for where, name in declared_policies(callback):
-            label = f"{callback.__module__}.{callback.__qualname__}"
+            label = _label(callback)
             if name not in policies and (label, where) not in seen:
                 seen.add((label, where))
                 msg = f"View {label} ({where}, route {route!r}) names unknown cache policy {name!r}."

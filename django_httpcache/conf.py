@@ -51,6 +51,10 @@ def _is_optional_seconds(value: Any) -> bool:
     return value is None or (isinstance(value, int) and not isinstance(value, bool) and value > 0)
 
 
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
 # key: (default, validator, what a valid value is). POLICIES, RULES, DEFAULT_POLICY and
 # ETAGGERS get deeper checks of their own below.
 DEFAULTS: dict[str, tuple[Any, Callable[[Any], bool], str]] = {
@@ -66,6 +70,7 @@ DEFAULTS: dict[str, tuple[Any, Callable[[Any], bool], str]] = {
     "UPDATED_FIELD": ("updated_at", _is_optional_name, "a field name or None"),
     "ETAGGERS": ([], lambda v: isinstance(v, (list, tuple)), "a list of callables or dotted paths"),
     "REQUIRE_IF_MATCH": (False, _is_bool, "True or False"),
+    "LAST_MODIFIED_SETTLE": (60, _is_seconds, "a non-negative number of seconds"),
 }
 
 

@@ -7,13 +7,13 @@ Both work on sync and async function views and directly on class-based-view meth
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, Union
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -21,13 +21,15 @@ from . import preconditions
 from .conf import conf, declare_policy, policy_for
 from .policy import CachePolicy, PolicyError, apply
 from .preconditions import Validators
-from .validators import etag_for, variant_key
+from .validators import for_instance, for_queryset, for_values, variant_key
 
 __all__ = ["cache_policy", "conditional"]
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
 ValueFunc = Callable[..., Union[Any, Awaitable[Any]]]
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
+REPLACING_METHODS = frozenset({"PUT", "PATCH"})  # R16: their 2xx carries the new validators
+SAFE_OR_REPLACED = preconditions.SAFE_METHODS | REPLACING_METHODS
 
 
 def _label(view: Callable[..., Any]) -> str:
@@ -92,50 +94,79 @@ def cache_policy(name: str | None = None, /, **directives: Any) -> Callable[[Vie
     return decorator
 
 
-def _validators(request: HttpRequest, etag_value: Any, last_modified: Any) -> Validators:
-    policy, _ = policy_for(request)
-    tag = None
-    if etag_value is not None:
-        weak = isinstance(etag_value, str) and etag_value.startswith("W/")
-        tag = etag_for((etag_value,), variant_key(request, policy), weak=weak)
-    modified = preconditions.to_timestamp(last_modified, now=time.time())
-    return Validators(etag=tag, last_modified=modified, exists=tag is not None or modified is not None)
+def _call(func: ValueFunc, request: HttpRequest, args: Any, kwargs: Any) -> Any:
+    if iscoroutinefunction(func):
+        return async_to_sync(func)(request, *args, **kwargs)
+    return func(request, *args, **kwargs)
 
 
 def conditional(
     etag: ValueFunc | None = None,
     last_modified: ValueFunc | None = None,
     *,
+    queryset: models.QuerySet[Any] | ValueFunc | None = None,
+    instance: ValueFunc | None = None,
+    dependencies: Iterable[type[models.Model] | str] = (),
     require_if_match: bool | None = None,
 ) -> Callable[[ViewFunc], ViewFunc]:
-    """Answer 304/412 before the view runs, from cheap version values.
+    """Answer 304/412 before the view runs, from cheap versions of the data.
 
-    ``etag(request, *args, **kwargs)`` returns any value that changes when the
-    representation's data changes (a version number, a timestamp...), or None;
-    ``last_modified(...)`` returns a datetime or None. Both may be coroutines.
-    Return None from both when the resource does not exist: GET/HEAD then run the
-    view (which answers 404), writes then fail If-Match (R01, R04).
-    ``require_if_match`` (default: HTTPCACHE['REQUIRE_IF_MATCH']) answers 428 to a
-    PUT/PATCH/DELETE without If-Match (R17).
+    Give one source of validators; callables get ``(request, *args, **kwargs)``:
+
+    - ``etag=`` any value that changes when the representation's data changes (a
+      version number...), and/or ``last_modified=`` a datetime; may be coroutines;
+    - ``queryset=`` a QuerySet (or a callable returning one): collection validators
+      (aggregate or counter mode, see model versions);
+    - ``instance=`` a callable returning the model instance: instance validators.
+
+    ``dependencies`` are other models the representation shows. When the resource does
+    not exist return None: GET/HEAD then run the view (which answers 404), writes fail
+    If-Match (R01, R04). ``require_if_match`` (default HTTPCACHE['REQUIRE_IF_MATCH'])
+    answers 428 to a PUT/PATCH/DELETE without If-Match (R17).
     """
-    if etag is None and last_modified is None:
-        raise TypeError("conditional() needs etag=, last_modified= or both.")
+    given = [etag is not None or last_modified is not None, queryset is not None, instance is not None]
+    if sum(given) != 1:
+        raise TypeError("conditional() takes etag=/last_modified=, queryset= or instance=.")
 
     def decorator(view: ViewFunc) -> ViewFunc:
         label = _label(view)
         inner_policy: Callable[[], CachePolicy] | None = getattr(view, "httpcache_resolve_policy", None)
+        value_funcs = [f for f in (etag, last_modified) if f is not None]
+        awaitable_values = bool(value_funcs) and all(iscoroutinefunction(f) for f in value_funcs)
 
-        def prepare(request: HttpRequest) -> None:
-            if inner_policy is not None:  # @conditional above @cache_policy
-                declare_policy(request, inner_policy())
+        def variant(request: HttpRequest) -> str:
+            return variant_key(request, policy_for(request)[0])
 
-        def short_circuit(request: HttpRequest, current: Validators) -> HttpResponseBase | None:
+        def from_values(request: HttpRequest, etag_value: Any, modified: Any) -> Validators:
+            weak = isinstance(etag_value, str) and etag_value.startswith("W/")
+            values = None if etag_value is None else (etag_value,)
+            return for_values(values, modified, variant(request), weak=weak)
+
+        def compute(request: HttpRequest, args: Any, kwargs: Any) -> Validators:
+            if queryset is not None:
+                qs = queryset.all() if isinstance(queryset, models.QuerySet) else _call(queryset, request, args, kwargs)
+                return for_queryset(qs, variant(request), dependencies=dependencies)
+            if instance is not None:
+                obj = _call(instance, request, args, kwargs)
+                if obj is None:
+                    return Validators(exists=False)
+                return for_instance(obj, variant(request), dependencies=dependencies)
+            values = [None if f is None else _call(f, request, args, kwargs) for f in (etag, last_modified)]
+            return from_values(request, *values)
+
+        async def acompute(request: HttpRequest, args: Any, kwargs: Any) -> Validators:
+            if awaitable_values:
+                values = [None if f is None else await f(request, *args, **kwargs) for f in (etag, last_modified)]
+                return from_values(request, *values)
+            return await sync_to_async(compute)(request, args, kwargs)
+
+        def before(request: HttpRequest, current: Validators) -> HttpResponseBase | None:
             method = request.method
             if method in WRITE_METHODS and current.exists and "HTTP_IF_MATCH" not in request.META:
                 required = conf.REQUIRE_IF_MATCH if require_if_match is None else require_if_match
                 if required:
                     return _finish(request, preconditions.precondition_required(request))
-            if method in preconditions.SAFE_METHODS and not current.exists:
+            if method in preconditions.SAFE_METHODS and current.exists is False:
                 return None  # R01: let the view answer (404, or a 200 without validators)
             decision = preconditions.evaluate(request, current)
             if decision == preconditions.NOT_MODIFIED:
@@ -144,69 +175,51 @@ def conditional(
                 return _finish(request, preconditions.precondition_failed(request, current))
             return None
 
-        def done(request: HttpRequest, response: HttpResponseBase, current: Validators) -> None:
-            if 200 <= response.status_code < 300 and request.method in preconditions.SAFE_METHODS:
+        def after(request: HttpRequest, response: HttpResponseBase, current: Validators) -> None:
+            if 200 <= response.status_code < 300 and request.method in SAFE_OR_REPLACED:
                 preconditions.set_validators(response, current)
             response._httpcache_evaluated = True  # type: ignore[attr-defined]
 
+        def prepare(request: HttpRequest) -> None:
+            if inner_policy is not None:  # @conditional above @cache_policy
+                declare_policy(request, inner_policy())
+
         if iscoroutinefunction(view):
-
-            async def acall(func: ValueFunc | None, request: HttpRequest, args: Any, kwargs: Any) -> Any:
-                if func is None:
-                    return None
-                if iscoroutinefunction(func):
-                    return await func(request, *args, **kwargs)
-                return await sync_to_async(func)(request, *args, **kwargs)
-
-            async def acompute(request: HttpRequest, args: Any, kwargs: Any) -> Validators:
-                values = [await acall(f, request, args, kwargs) for f in (etag, last_modified)]
-                return _validators(request, *values)
 
             @wraps(view)
             async def async_wrapper(*args: Any, **kwargs: Any) -> HttpResponseBase:
                 request, view_args = _split(args, label)
                 prepare(request)
                 current = await acompute(request, view_args, kwargs)
-                short = short_circuit(request, current)
+                short = before(request, current)
                 if short is not None:
                     return short
                 response = await view(*args, **kwargs)
-                if request.method in ("PUT", "PATCH") and 200 <= response.status_code < 300:
+                if request.method in REPLACING_METHODS and 200 <= response.status_code < 300:
                     current = await acompute(request, view_args, kwargs)  # R16: the new tag
-                    preconditions.set_validators(response, current)
-                done(request, response, current)
+                after(request, response, current)
                 return response
 
             wrapper: Any = async_wrapper
         else:
-
-            def call(func: ValueFunc | None, request: HttpRequest, args: Any, kwargs: Any) -> Any:
-                if func is None:
-                    return None
-                if iscoroutinefunction(func):
-                    return async_to_sync(func)(request, *args, **kwargs)
-                return func(request, *args, **kwargs)
-
-            def compute(request: HttpRequest, args: Any, kwargs: Any) -> Validators:
-                values = [call(f, request, args, kwargs) for f in (etag, last_modified)]
-                return _validators(request, *values)
 
             @wraps(view)
             def wrapper(*args: Any, **kwargs: Any) -> HttpResponseBase:
                 request, view_args = _split(args, label)
                 prepare(request)
                 current = compute(request, view_args, kwargs)
-                short = short_circuit(request, current)
+                short = before(request, current)
                 if short is not None:
                     return short
                 response = view(*args, **kwargs)
-                if request.method in ("PUT", "PATCH") and 200 <= response.status_code < 300:
+                if request.method in REPLACING_METHODS and 200 <= response.status_code < 300:
                     current = compute(request, view_args, kwargs)  # R16: the new tag
-                    preconditions.set_validators(response, current)
-                done(request, response, current)
+                after(request, response, current)
                 return response
 
-        wrapper.httpcache_conditional = True
+        wrapper.httpcache_conditional = "queryset" if queryset is not None else "instance" if instance is not None else "values"
+        models_used = [queryset.model] if isinstance(queryset, models.QuerySet) else []
+        wrapper.httpcache_models = [*models_used, *dependencies]
         return wrapper  # type: ignore[no-any-return]
 
     return decorator

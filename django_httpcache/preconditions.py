@@ -8,6 +8,7 @@ and call these. Rule ids (R01...) refer to the project's RFC checklist.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -35,14 +36,20 @@ _ACCEPTS_GZIP = re.compile(r"\bgzip\b")  # the test GZipMiddleware makes
 class Validators:
     """What a surface knows about the current representation.
 
-    ``etag`` is a full entity-tag (``'"abc"'`` or ``'W/"abc"'``); ``last_modified``
-    is in whole seconds since the epoch; ``exists`` is False when there is no current
-    representation (an If-Match then fails, ``If-None-Match: *`` passes).
+    ``etag`` is a full entity-tag (``'"abc"'`` or ``'W/"abc"'``). ``last_modified`` is
+    in whole seconds since the epoch. ``modified_recently`` marks a Last-Modified still
+    inside the settle window (``HTTPCACHE['LAST_MODIFIED_SETTLE']``): it is neither sent
+    nor used to answer If-Modified-Since, because a second change within the same
+    second, or a transaction that commits late, would hide behind it (RFC 9110
+    §8.8.2.2); If-Unmodified-Since still uses it, conservatively. ``exists`` is False
+    when there is no current representation and None when it is unknown (a page of a
+    list): ``*`` then neither matches If-None-Match nor fails If-Match.
     """
 
     etag: str | None = None
     last_modified: int | None = None
-    exists: bool = True
+    exists: bool | None = True
+    modified_recently: bool = False
 
     @classmethod
     def from_response(cls, response: HttpResponseBase) -> Validators:
@@ -53,15 +60,20 @@ class Validators:
         )
 
 
-def to_timestamp(value: datetime.datetime | int | float | None, *, now: float) -> int | None:
-    """Whole seconds since the epoch, never later than ``now`` (R15)."""
+def last_modified(value: datetime.datetime | int | float | None, *, now: float, settle: float) -> tuple[int | None, bool]:
+    """Whole seconds since the epoch, and whether that is within ``settle`` of now.
+
+    A value in the future (clock skew) counts as recent, so it is never sent: a
+    Last-Modified is never later than the response's Date (R15).
+    """
     if value is None:
-        return None
+        return None, False
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.timezone.utc)
         value = value.timestamp()
-    return int(min(value, now))
+    seconds = math.floor(value)
+    return seconds, seconds + 1 + settle > now
 
 
 def _opaque(tag: str) -> str:
@@ -71,9 +83,9 @@ def _opaque(tag: str) -> str:
 def _if_match(value: str, current: Validators) -> bool:
     """R04: strong comparison; ``*`` matches any current representation."""
     if value.strip() == "*":
-        return current.exists
+        return current.exists is not False
     etag = current.etag
-    if not current.exists or etag is None or etag.startswith("W/"):
+    if current.exists is False or etag is None or etag.startswith("W/"):
         return False
     if value == etag:  # the usual case: the client echoes the tag it was given
         return True
@@ -83,23 +95,15 @@ def _if_match(value: str, current: Validators) -> bool:
 
 def _if_none_match(value: str, current: Validators) -> bool:
     """R07: True when the header matches, i.e. the condition is *false*."""
-    if not current.exists:
-        return False
     if value.strip() == "*":
-        return True
+        return current.exists is True
     etag = current.etag
-    if etag is None:
+    if current.exists is False or etag is None:
         return False
     if value == etag:
         return True
     target = _opaque(etag)  # weak comparison
     return any(_opaque(tag) == target for tag in parse_etags(value))
-
-
-def _date(value: str) -> int | None:
-    # parse_http_date_safe returns None for invalid dates and for lists of dates,
-    # which R06/R09 both say to ignore.
-    return parse_http_date_safe(value)
 
 
 def evaluate(request: HttpRequest, current: Validators) -> HTTPStatus | None:
@@ -123,7 +127,9 @@ def evaluate(request: HttpRequest, current: Validators) -> HTTPStatus | None:
     elif current.last_modified is not None:
         value = meta.get("HTTP_IF_UNMODIFIED_SINCE")
         if value is not None:
-            date = _date(value)
+            # parse_http_date_safe: None for invalid dates and for lists of dates,
+            # which R06 and R09 both say to ignore.
+            date = parse_http_date_safe(value)
             if date is not None and current.last_modified > date:
                 return PRECONDITION_FAILED
 
@@ -135,20 +141,20 @@ def evaluate(request: HttpRequest, current: Validators) -> HTTPStatus | None:
         return None
 
     # Step 4: If-Modified-Since, GET/HEAD only, whole seconds (R09).
-    if method in SAFE_METHODS and current.last_modified is not None:
+    if method in SAFE_METHODS and current.last_modified is not None and not current.modified_recently:
         value = meta.get("HTTP_IF_MODIFIED_SINCE")
         if value is not None:
-            date = _date(value)
+            date = parse_http_date_safe(value)
             if date is not None and current.last_modified <= date:
                 return NOT_MODIFIED
     return None
 
 
 def set_validators(response: HttpResponseBase, current: Validators) -> None:
-    """Attach ETag and Last-Modified, unless the view set its own."""
+    """Attach ETag and (once settled) Last-Modified, unless the view set its own."""
     if current.etag is not None and "ETag" not in response.headers:
         response.headers["ETag"] = current.etag
-    if current.last_modified is not None and "Last-Modified" not in response.headers:
+    if current.last_modified is not None and not current.modified_recently and "Last-Modified" not in response.headers:
         response.headers["Last-Modified"] = http_date(current.last_modified)
 
 

@@ -115,3 +115,58 @@ def test_w004_conditional_get_middleware():
 def test_middleware_checks_silent_without_our_middleware():
     with override_settings(MIDDLEWARE=["django.middleware.http.ConditionalGetMiddleware"]):
         assert check_middleware() == []
+
+
+# -- model versions ---------------------------------------------------------------------------
+
+LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+
+def version_ids(**overrides):
+    from django_httpcache.checks import check_versions
+
+    with override_settings(**overrides):
+        return ids(check_versions())
+
+
+def test_e020_counter_mode_on_a_per_process_store():
+    settings = {"HTTPCACHE": {"VERSION_MODE": "counter"}, "CACHES": {"default": LOCMEM}}
+    assert version_ids(**settings) == ["httpcache.E020"]
+    assert version_ids(DEBUG=True, **settings) == []  # one process in development
+    dummy = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert version_ids(HTTPCACHE={"VERSION_MODE": "counter"}, CACHES=dummy) == ["httpcache.E020"]
+
+
+def test_e020_names_the_alias_and_backend():
+    from django_httpcache.checks import check_versions
+
+    with override_settings(HTTPCACHE={"VERSION_MODE": "counter"}, CACHES={"default": LOCMEM}):
+        (message,) = check_versions()
+    assert "CACHES['default']" in message.msg and "LocMemCache" in message.msg
+
+
+def test_e021_unknown_version_cache():
+    assert version_ids(HTTPCACHE={"VERSION_MODE": "counter", "VERSION_CACHE": "nope"}) == ["httpcache.E021"]
+
+
+def test_w005_file_based_store():
+    caches = {"default": LOCMEM, "v": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/tmp/x"}}
+    assert version_ids(HTTPCACHE={"VERSION_MODE": "counter", "VERSION_CACHE": "v"}, CACHES=caches) == ["httpcache.W005"]
+
+
+def test_shared_stores_are_fine():
+    redis = {"default": LOCMEM, "v": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}}
+    assert version_ids(HTTPCACHE={"VERSION_MODE": "counter", "VERSION_CACHE": "v"}, CACHES=redis) == []
+    assert version_ids(HTTPCACHE={"VERSION_MODE": "aggregate"}, CACHES={"default": LOCMEM}) == []
+
+
+def test_e022_untracked_model(monkeypatch):
+    from django_httpcache import versions
+    from django_httpcache.checks import untracked_problems
+    from tests.testapp.models import Tag
+
+    assert untracked_problems() == []
+    monkeypatch.setattr(versions, "_tracked", versions._tracked - {Tag})
+    problems = untracked_problems()
+    assert {p.id for p in problems} == {"httpcache.E022"}
+    assert any("testapp.tag" in p.msg and "ArticleViewSet" in p.msg for p in problems)

@@ -13,7 +13,7 @@ from django_httpcache.preconditions import (
     PRECONDITION_FAILED,
     Validators,
     evaluate,
-    to_timestamp,
+    last_modified,
 )
 
 rf = RequestFactory()
@@ -146,7 +146,9 @@ def test_r09_if_modified_since_whole_seconds():
     import datetime
 
     moment = datetime.datetime.fromtimestamp(T + 0.9, tz=datetime.timezone.utc)
-    current = Validators(last_modified=to_timestamp(moment, now=T + 10))
+    seconds, recent = last_modified(moment, now=T + 10, settle=0)
+    assert (seconds, recent) == (T, False)
+    current = Validators(last_modified=seconds)
     assert decide(current=current, if_modified_since=http_date(T)) == NOT_MODIFIED
 
 
@@ -176,13 +178,37 @@ def test_r10_head_is_get():
         assert decide("HEAD", **headers) == decide("GET", **headers), headers
 
 
-def test_to_timestamp_clamps_to_now_r15():
+def test_r15_last_modified_in_the_future_or_this_second_is_recent():
     import datetime
 
     future = datetime.datetime.fromtimestamp(T + 3600, tz=datetime.timezone.utc)
-    assert to_timestamp(future, now=T) == T
+    assert last_modified(future, now=T, settle=0) == (T + 3600, True)
+    assert last_modified(T + 0.5, now=T + 0.9, settle=0) == (T, True)  # this very second
+    assert last_modified(T + 0.5, now=T + 1.0, settle=0) == (T, False)
+    assert last_modified(T, now=T + 30, settle=60) == (T, True)  # inside the settle window
+    assert last_modified(T, now=T + 61, settle=60) == (T, False)
     naive = datetime.datetime(2024, 1, 1, 0, 0, 0, 999999)
-    assert to_timestamp(naive, now=T * 2) == 1704067200
+    assert last_modified(naive, now=T * 2, settle=60) == (1704067200, False)
+    assert last_modified(None, now=T, settle=60) == (None, False)
+
+
+def test_recent_last_modified_does_not_answer_if_modified_since():
+    current = Validators(last_modified=T, modified_recently=True)
+    assert decide(current=current, if_modified_since=http_date(T + 5)) is None
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_r06_recent_last_modified_still_guards_writes(method):
+    current = Validators(last_modified=T, modified_recently=True)
+    assert decide(method, current, if_unmodified_since=http_date(T - 1)) == PRECONDITION_FAILED
+    assert decide(method, current, if_unmodified_since=http_date(T)) is None
+
+
+def test_unknown_existence_star_proceeds():
+    unknown = Validators(etag='"v2"', exists=None)
+    assert decide(current=unknown, if_none_match="*") is None  # the view decides (404 or 200)
+    assert decide("PUT", unknown, if_match="*") is None
+    assert decide(current=unknown, if_none_match='"v2"') == NOT_MODIFIED
 
 
 # -- bad input -------------------------------------------------------------------------

@@ -43,3 +43,20 @@ urlpatterns = [
     path("rules/", include(rule_patterns)),
     path("", include("catalog.urls")),
 ]
+
+from rest_framework.routers import SimpleRouter  # noqa: E402
+
+from tests.testapp import api  # noqa: E402
+
+router = SimpleRouter()
+router.register("articles", api.ArticleViewSet, basename="article")
+router.register("strict-articles", api.StrictArticleViewSet, basename="strict-article")
+router.register("counter-articles", api.CounterArticleViewSet, basename="counter-article")
+
+urlpatterns += [
+    path("api/", include((router.urls, "api"))),
+    path("api/article-list/", api.ArticleList.as_view()),
+    path("api/article-detail/<int:pk>/", api.ArticleDetail.as_view()),
+    path("api/profile/", api.Profile.as_view()),
+    path("api/ping/", api.Ping.as_view()),
+]

@@ -1,9 +1,13 @@
 from django.db import models
 
+from django_httpcache.versions import VersionedManager
+
 
 class Category(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(unique=True)
+
+    objects = VersionedManager()
 
     class Meta:
         ordering = ["name"]
@@ -22,6 +26,9 @@ class Product(models.Model):
     # Incremented on every write; the instance ETag comes from it.
     version = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    # Versioned: queryset update(), bulk_create() & co. change validators too.
+    objects = VersionedManager()
 
     class Meta:
         ordering = ["id"]

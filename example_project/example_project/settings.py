@@ -1,8 +1,13 @@
 """Settings of the django-httpcache example project.
 
 Switches (environment variables):
-- DJANGO_DEBUG=1                    debug mode (off by default, as served by `make demo`)
-- EXAMPLE_DB_PATH=/path/db.sqlite3  where the SQLite database lives
+- DJANGO_DEBUG=1                       debug mode (off by default, as served by `make demo`)
+- EXAMPLE_DB_PATH=/path/db.sqlite3     where the SQLite database lives
+- HTTPCACHE_VERSION_MODE=aggregate     collection validators from one aggregate query (default)
+- HTTPCACHE_VERSION_MODE=counter       ... from per-model counters in the version store (no query)
+- HTTPCACHE_REDIS_URL=redis://host/0   put the version store on Redis; without it the store
+                                       is a file-based cache, shared by the workers of one machine
+- EXAMPLE_CACHE_DIR=/path              where that file-based store lives
 """
 
 import os
@@ -20,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
     "django_httpcache",
     "catalog",
 ]
@@ -74,7 +80,43 @@ USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+
+# The version store must be shared by every worker process (never LocMemCache outside
+# DEBUG: manage.py check says httpcache.E020). Aggregate mode, the default, needs none.
+REDIS_URL = os.environ.get("HTTPCACHE_REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "versions": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Fail fast when Redis is down: validators fall back to aggregate mode.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("EXAMPLE_CACHE_DIR", str(BASE_DIR / ".versions-cache")),
+        }
+    ),
+}
+if os.environ.get("EXAMPLE_VERSION_BACKEND") == "locmem":
+    # A misconfiguration kept for the tests: refused by manage.py check and at run time.
+    CACHES["versions"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
 HTTPCACHE = {
+    "VERSION_MODE": os.environ.get("HTTPCACHE_VERSION_MODE", "aggregate"),
+    "VERSION_CACHE": "versions",
     "POLICIES": {
         # Fingerprinted assets: cache for a year, never revalidate (RFC 8246).
         "static": "public, max-age=31536000, immutable",
@@ -95,6 +137,7 @@ HTTPCACHE = {
     "RULES": [
         {"path": r"^/static/", "policy": "static"},
         {"name": "health", "policy": "sensitive"},
+        {"name": "api:category-list", "policy": "catalog"},
     ],
 }
 

@@ -1,0 +1,80 @@
+"""The example's REST API (a contract: outside tests call these URLs)."""
+
+from rest_framework import generics, pagination, permissions, serializers, viewsets
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from django_httpcache.rest_framework import CachePolicyMixin, ConditionalMixin
+
+from .models import Category, Product
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "name", "slug", "description", "price", "category", "version", "updated_at"]
+        read_only_fields = ["version", "updated_at"]
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug"]
+
+
+class ProductPagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class CategoryFilter(BaseFilterBackend):
+    """``?category=<slug>``: a lazy filter, so a counter-mode 304 still runs no query."""
+
+    def filter_queryset(self, request, queryset, view):
+        slug = request.query_params.get("category")
+        return queryset.filter(category__slug=slug) if slug else queryset
+
+
+class ProductViewSet(ConditionalMixin, viewsets.ModelViewSet):
+    queryset = Product.objects.all()
+    serializer_class = ProductSerializer
+    pagination_class = ProductPagination
+    filter_backends = [CategoryFilter]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    cache_policy = "catalog"
+    etag_dependencies = {"list": [Category]}  # the ?category= filter reads category slugs
+    require_if_match = True  # PUT/PATCH/DELETE without If-Match: 428
+
+
+class CategoryList(generics.ListAPIView):
+    """No model versions here: the middleware's body hash gives the ETag."""
+
+    queryset = Category.objects.all()
+    serializer_class = CategorySerializer
+    pagination_class = None
+
+
+class MeView(CachePolicyMixin, APIView):
+    """The signed-in user's profile: private, revalidated every time."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    cache_policy = "user"
+
+    def get(self, request):
+        user = request.user
+        return Response({"id": user.pk, "username": user.get_username(), "email": user.email})
+
+
+class PingView(CachePolicyMixin, APIView):
+    """The cheapest DRF view: the floor benchmarks compare against."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    cache_policy = "sensitive"
+
+    def get(self, request):
+        return Response({"ok": True})
+
+

@@ -1,0 +1,153 @@
+"""Run the example project under a real server (gunicorn) for tests and benchmarks."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "example_project"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Server:
+    base_url: str
+    env: dict[str, str]
+    process: subprocess.Popen
+    workdir: Path
+    log: Path
+    auth: dict[str, str] = field(default_factory=lambda: basic_auth("demo", "demo-password"))
+
+    def request(self, method: str, path: str, headers: Mapping[str, str] | None = None, body: object = None) -> Response:
+        data = None
+        headers = dict(headers or {})
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as reply:
+                return Response(reply.status, dict(reply.headers), reply.read())
+        except urllib.error.HTTPError as error:
+            return Response(error.code, dict(error.headers), error.read())
+
+    def get(self, path: str, **headers: str) -> Response:
+        return self.request("GET", path, {k.replace("_", "-"): v for k, v in headers.items()})
+
+    def manage(self, *args: str) -> str:
+        return manage(self.env, *args)
+
+
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def manage(env: Mapping[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(BIN / "python"), "manage.py", *args],
+        cwd=EXAMPLE,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@contextmanager
+def example_server(
+    *,
+    workers: int = 4,
+    threads: int = 1,
+    env: Mapping[str, str] | None = None,
+    products: int = 50,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[Server]:
+    """A fresh database, seeded, served by gunicorn on a free loopback port."""
+    workdir = Path(tempfile.mkdtemp(prefix="httpcache-live-"))
+    port = free_port()
+    full_env = {
+        "EXAMPLE_DB_PATH": str(workdir / "db.sqlite3"),
+        "EXAMPLE_CACHE_DIR": str(workdir / "versions"),
+        "DJANGO_SETTINGS_MODULE": "example_project.settings",
+        **(env or {}),
+    }
+    # gunicorn runs no system checks either: what they refuse must be refused at run time.
+    manage(full_env, "migrate", "--noinput", "-v0", "--skip-checks")
+    manage(full_env, "seed_demo", "--products", str(products), "--skip-checks")
+    log = workdir / "gunicorn.log"
+    command = [
+        str(BIN / "gunicorn"),
+        "example_project.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        str(workdir / "access.log"),
+        "--pid",
+        str(workdir / "gunicorn.pid"),
+        *extra_args,
+    ]
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command, cwd=EXAMPLE, env={**os.environ, **full_env}, stdout=output, stderr=subprocess.STDOUT
+        )
+    server = Server(f"http://127.0.0.1:{port}", full_env, process, workdir, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{log.read_text()}")
+            try:
+                if server.get("/health/").status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,300 @@
+"""versions.py: tracking, stamps, touching, the versioned QuerySet, the counter store."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core.cache import caches
+from django.db import transaction
+from django.test import override_settings
+
+from catalog.models import Category, Product
+from django_httpcache import versions
+from django_httpcache.models import ModelStamp
+from tests.testapp.models import Article, ArticleProxy, Note, Tag
+
+pytestmark = pytest.mark.django_db
+
+COUNTER = {
+    "VERSION_MODE": "counter",
+    "VERSION_CACHE": "versions",
+}
+
+
+def serial(model) -> int:
+    stamp = ModelStamp.objects.filter(label=model._meta.label_lower).first()
+    return stamp.serial if stamp else 0
+
+
+@pytest.fixture
+def counter(settings):
+    settings.CACHES = {**settings.CACHES, "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "versions"}}
+    settings.DEBUG = True  # a per-process store is only allowed in DEBUG (one process)
+    settings.HTTPCACHE = {**settings.HTTPCACHE, **COUNTER}
+    caches["versions"].clear()
+    versions.reset_stores()
+    yield versions.counter_store()
+    versions.reset_stores()
+
+
+def tokens(store, *models):
+    return store.tokens([m._meta.label_lower for m in models])
+
+
+# -- tracking -------------------------------------------------------------------------
+
+
+def test_versioned_manager_tracks_its_model():
+    assert versions.is_tracked(Article) and versions.is_tracked(Tag)
+    assert versions.is_tracked(Product) and versions.is_tracked(Category)
+    assert versions.is_tracked(ArticleProxy)
+    assert not versions.is_tracked(Note)
+
+
+def test_track_by_label():
+    versions.track("testapp.Note")
+    try:
+        assert versions.is_tracked(Note)
+    finally:
+        versions._tracked.discard(Note)
+
+
+def test_row_fields(settings):
+    assert [f.name for f in versions.row_fields(Article)] == ["version", "updated_at"]
+    assert versions.row_fields(Tag) == (None, None)
+    settings.HTTPCACHE = {**settings.HTTPCACHE, "VERSION_FIELD": "title"}  # not an integer
+    assert versions.row_fields(Article)[0] is None
+
+
+# -- stamps (aggregate mode sees what rows cannot show) -------------------------------------
+
+
+def test_save_of_a_model_with_version_fields_writes_no_stamp():
+    Article.objects.create(title="a")
+    assert serial(Article) == 0
+
+
+def test_save_of_a_model_without_version_fields_stamps():
+    Tag.objects.create(name="x")
+    assert serial(Tag) == 1
+
+
+def test_r24_delete_stamps():
+    article = Article.objects.create(title="a")
+    article.delete()
+    assert serial(Article) == 1
+
+
+def test_r24_proxy_delete_stamps():
+    article = ArticleProxy.objects.create(title="a")
+    ArticleProxy.objects.get(pk=article.pk).delete()
+    assert serial(Article) == 1
+
+
+def test_r24_rolled_back_change_leaves_no_stamp():
+    article = Article.objects.create(title="a")
+    pk = article.pk
+    with pytest.raises(RuntimeError), transaction.atomic():
+        article.delete()
+        raise RuntimeError
+    assert serial(Article) == 0 and Article.objects.filter(pk=pk).exists()
+
+
+def test_untracked_models_are_left_alone():
+    Note.objects.create(text="n").delete()
+    assert not ModelStamp.objects.exists()
+
+
+def test_bump_stamps_every_model_once():
+    versions.bump(Article, Tag, Article.objects.create(title="x"))
+    assert (serial(Article), serial(Tag)) == (1, 1)
+
+
+# -- m2m ---------------------------------------------------------------------------------
+
+
+def test_r24_m2m_add_touches_both_sides():
+    article = Article.objects.create(title="a")
+    tag = Tag.objects.create(name="t")
+    before = Article.objects.get(pk=article.pk)
+    article.tags.add(tag)
+    after = Article.objects.get(pk=article.pk)
+    assert after.version == before.version + 1 and after.updated_at > before.updated_at
+    assert article.version == after.version  # the in-memory instance follows
+    assert serial(Article) == 1 and serial(Tag) == 2  # create + m2m
+
+
+def test_r24_m2m_reverse_side():
+    article = Article.objects.create(title="a")
+    tag = Tag.objects.create(name="t")
+    tag.articles.add(article)
+    assert Article.objects.get(pk=article.pk).version == article.version + 1
+
+
+def test_r24_m2m_clear_touches_the_cleared_rows():
+    article = Article.objects.create(title="a")
+    tag = Tag.objects.create(name="t")
+    article.tags.add(tag)
+    version = Article.objects.get(pk=article.pk).version
+    tag.articles.clear()
+    assert Article.objects.get(pk=article.pk).version == version + 1
+
+
+def test_m2m_no_op_does_nothing():
+    article = Article.objects.create(title="a")
+    article.tags.add()
+    assert Article.objects.get(pk=article.pk).version == article.version
+
+
+# -- the versioned QuerySet --------------------------------------------------------------
+
+
+def test_r24_queryset_update_moves_versions_and_stamps():
+    article = Article.objects.create(title="a")
+    assert Article.objects.filter(pk=article.pk).update(body="new") == 1
+    updated = Article.objects.get(pk=article.pk)
+    assert updated.version == article.version + 1 and updated.updated_at > article.updated_at
+    assert serial(Article) == 1
+
+
+def test_queryset_update_of_nothing_does_nothing():
+    assert Article.objects.filter(pk=-1).update(body="x") == 0
+    assert serial(Article) == 0
+
+
+def test_r24_bulk_update():
+    articles = [Article.objects.create(title=str(i)) for i in range(3)]
+    for article in articles:
+        article.body = "changed"
+    Article.objects.bulk_update(articles, ["body"])
+    assert sorted(Article.objects.values_list("version", flat=True)) == [1, 1, 1]
+    assert serial(Article) == 1
+
+
+def test_r24_bulk_create():
+    Article.objects.bulk_create([Article(title="a"), Article(title="b")])
+    assert serial(Article) == 1
+
+
+def test_r24_queryset_delete_stamps_once():
+    for i in range(5):
+        Article.objects.create(title=str(i))
+    Article.objects.all().delete()
+    assert serial(Article) == 1
+
+
+# -- the counter store --------------------------------------------------------------------
+
+
+def test_counter_tokens_are_stable_until_a_commit(counter, django_capture_on_commit_callbacks):
+    first = tokens(counter, Article)
+    assert tokens(counter, Article) == first
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        Article.objects.create(title="a")
+    assert len(callbacks) == 1
+    assert tokens(counter, Article) != first
+
+
+def test_counter_not_bumped_before_commit(counter, django_capture_on_commit_callbacks):
+    first = tokens(counter, Article)
+    with django_capture_on_commit_callbacks(execute=False):
+        Article.objects.create(title="a")
+        assert tokens(counter, Article) == first  # a reader before the commit sees old data
+
+
+def test_r24_counter_rollback_bumps_nothing(counter, django_capture_on_commit_callbacks):
+    article = Article.objects.create(title="a")
+    first = tokens(counter, Article)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            article.title = "b"
+            article.save()
+            Article.objects.filter(pk=article.pk).update(body="x")
+            raise RuntimeError
+    assert callbacks == []
+    assert tokens(counter, Article) == first
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda a, t: a.save(),
+        lambda a, t: a.delete(),
+        lambda a, t: Article.objects.filter(pk=a.pk).update(body="x"),
+        lambda a, t: Article.objects.bulk_create([Article(title="new")]),
+        lambda a, t: Article.objects.bulk_update([a], ["title"]),
+        lambda a, t: a.tags.add(t),
+        lambda a, t: versions.bump(Article),
+    ],
+    ids=["save", "delete", "update", "bulk_create", "bulk_update", "m2m", "bump"],
+)
+def test_r24_every_change_bumps_the_counter(counter, django_capture_on_commit_callbacks, change):
+    article, tag = Article.objects.create(title="a"), Tag.objects.create(name="t")
+    first = tokens(counter, Article)
+    with django_capture_on_commit_callbacks(execute=True):
+        change(article, tag)
+    assert tokens(counter, Article) != first
+
+
+def test_counter_tokens_never_repeat_after_eviction(counter):
+    first = tokens(counter, Article)
+    caches["versions"].clear()  # eviction, or a store restarted empty
+    assert tokens(counter, Article) != first
+
+
+def test_counter_store_failure_raises_store_error(counter, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ConnectionError("down")
+
+    monkeypatch.setattr(caches["versions"], "get_many", broken)
+    with pytest.raises(versions.StoreError):
+        tokens(counter, Article)
+
+
+def test_failed_bump_is_retried_before_any_read(counter, monkeypatch, caplog):
+    first = tokens(counter, Article)
+    real_set_many = caches["versions"].set_many
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("down")
+
+    monkeypatch.setattr(caches["versions"], "set_many", broken)
+    monkeypatch.setattr(counter, "_schedule_retry", lambda: None)
+    with caplog.at_level(logging.WARNING, logger="django_httpcache"):
+        counter.bump(["testapp.article"])
+    assert "failed to record a change" in caplog.text
+    assert counter.pending == {"testapp.article"}
+    with pytest.raises(versions.StoreError):
+        tokens(counter, Article)  # no validators while a change is unrecorded
+    monkeypatch.setattr(caches["versions"], "set_many", real_set_many)
+    assert tokens(counter, Article) != first
+    assert counter.pending == frozenset()
+
+
+def test_per_process_store_refused_outside_debug(settings, caplog):
+    settings.DEBUG = False
+    settings.CACHES = {**settings.CACHES, "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.HTTPCACHE = {**settings.HTTPCACHE, **COUNTER}
+    versions.reset_stores()
+    with caplog.at_level(logging.ERROR):
+        assert versions.counter_store() is None
+    assert "per-process" in caplog.text
+
+
+def test_unknown_cache_alias_refused(settings):
+    settings.HTTPCACHE = {**settings.HTTPCACHE, "VERSION_MODE": "counter", "VERSION_CACHE": "nope"}
+    versions.reset_stores()
+    assert versions.counter_store() is None
+
+
+def test_no_store_in_aggregate_mode():
+    assert versions.counter_store() is None
+
+
+def test_token_time():
+    token = versions.new_token()
+    import time
+
+    assert abs(versions.token_time(token) - time.time()) < 5
+    assert versions.new_token() != token
