@@ -99,6 +99,13 @@ def middleware_problems() -> list[Problem]:
             "added after it ran, so it cannot keep cookie-setting responses private."
         )
         problems.append(Problem("httpcache.W002", msg, warning=True))
+    common = "django.middleware.common.CommonMiddleware"
+    if common in middleware and middleware.index(common) < ours:
+        msg = (
+            f"{MIDDLEWARE} should come before {common} in MIDDLEWARE: outside it, CommonMiddleware "
+            "adds 'Content-Length: 0' to 304s after the cleanup ran (RFC 9110 §8.6)."
+        )
+        problems.append(Problem("httpcache.W007", msg, warning=True))
     if CONDITIONAL_GET in middleware:
         msg = f"{CONDITIONAL_GET} is redundant with {MIDDLEWARE} and renders the whole body before a 304."
         problems.append(Problem("httpcache.W004", msg, warning=True))
@@ -154,12 +161,25 @@ def iter_views(resolver: URLResolver | None = None, prefix: str = "") -> Iterato
             yield route, pattern
 
 
+VIEW_METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
+
+
+def view_functions(callback: Any) -> list[tuple[str, Any]]:
+    """The callback and, for class-based views, their handler methods."""
+    found = [("", callback)]
+    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if cls is not None:
+        found += [(f".{name}", getattr(cls, name)) for name in VIEW_METHODS if hasattr(cls, name)]
+    return found
+
+
 def declared_policies(callback: Any) -> list[tuple[str, str]]:
     """``(where, policy name)`` for each policy a view declares by name."""
     found = []
-    name = getattr(callback, "httpcache_policy", None)
-    if isinstance(name, str):
-        found.append(("cache_policy()", name))
+    for suffix, func in view_functions(callback):
+        name = getattr(func, "httpcache_policy", None)
+        if isinstance(name, str):
+            found.append((f"cache_policy(){suffix and ' on ' + suffix[1:]}", name))
     cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     for attr in ("cache_policy", "cache_policies"):
         value = getattr(cls, attr, None) if cls is not None else None
@@ -172,7 +192,7 @@ def declared_policies(callback: Any) -> list[tuple[str, str]]:
 
 def models_used(callback: Any) -> list[Any]:
     """Models a view computes validators from (decorator or DRF ConditionalMixin)."""
-    found = list(getattr(callback, "httpcache_models", []))
+    found = [m for _, func in view_functions(callback) for m in getattr(func, "httpcache_models", [])]
     cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     if cls is not None and hasattr(cls, "get_collection_validators"):
         queryset = getattr(cls, "queryset", None)

@@ -136,15 +136,14 @@ class HttpCacheSettings:
     """Attribute access to HTTPCACHE keys with defaults; invalid values fall back."""
 
     def __init__(self) -> None:
-        self._policies: dict[str, CachePolicy] | None = None
-        self._rules: tuple[Rule, ...] | None = None
-        self._etaggers: tuple[Callable[[HttpRequest], Any], ...] | None = None
+        self.reset()
 
     def user_settings(self) -> Mapping[str, Any]:
         value = getattr(settings, "HTTPCACHE", None)
         return value if isinstance(value, Mapping) else {}
 
     def __getattr__(self, key: str) -> Any:
+        # Only reached for keys not cached in the instance dict (see reset()).
         try:
             default, valid, _ = DEFAULTS[key]
         except KeyError:
@@ -152,11 +151,18 @@ class HttpCacheSettings:
         value = self.user_settings().get(key, default)
         if not valid(value):
             logger.error("HTTPCACHE[%r] = %r is invalid; using %r (see manage.py check).", key, value, default)
-            return default
+            value = default
+        setattr(self, key, value)  # cached until the setting changes
         return value
 
     def reset(self) -> None:
-        self._policies = self._rules = self._etaggers = None
+        """Forget every cached value; called when the HTTPCACHE setting changes."""
+        for key in DEFAULTS:
+            self.__dict__.pop(key, None)
+        self._policies: dict[str, CachePolicy] | None = None
+        self._unknown: dict[str, CachePolicy] = {}
+        self._rules: tuple[Rule, ...] | None = None
+        self._etaggers: tuple[Callable[[HttpRequest], Any], ...] | None = None
 
     # -- derived objects -----------------------------------------------------------
 
@@ -177,9 +183,13 @@ class HttpCacheSettings:
         try:
             return self.policies()[name]
         except (KeyError, TypeError):
+            pass
+        key = f"{name!r}@{context}"
+        if key not in self._unknown:
             where = f" (used by {context})" if context else ""
             logger.error("Unknown cache policy %r%s; using 'no-store'.", name, where)
-            return CachePolicy.fail_safe(str(name))
+            self._unknown[key] = CachePolicy.fail_safe(str(name))
+        return self._unknown[key]
 
     def rules(self) -> tuple[Rule, ...]:
         if self._rules is None:

@@ -178,7 +178,9 @@ def conditional(
         def after(request: HttpRequest, response: HttpResponseBase, current: Validators) -> None:
             if 200 <= response.status_code < 300 and request.method in SAFE_OR_REPLACED:
                 preconditions.set_validators(response, current)
-            response._httpcache_evaluated = True  # type: ignore[attr-defined]
+            # With nothing sent (Last-Modified still settling), the middleware may hash.
+            if "ETag" in response.headers or "Last-Modified" in response.headers:
+                response._httpcache_evaluated = True  # type: ignore[attr-defined]
 
         def prepare(request: HttpRequest) -> None:
             if inner_policy is not None:  # @conditional above @cache_policy

@@ -174,7 +174,8 @@ class CachePolicy:
 
     @classmethod
     def _check(cls, value: Any, name: str) -> tuple[list[Problem], dict[str, Any]]:
-        where = f"HTTPCACHE['POLICIES'][{name!r}]" if name else "the inline policy"
+        inline = not name or name.startswith("<")
+        where = (name or "the inline policy") if inline else f"HTTPCACHE['POLICIES'][{name!r}]"
         problems: list[Problem] = []
         raw: dict[str, Any]
         if isinstance(value, str):
@@ -226,6 +227,11 @@ class CachePolicy:
         # R18: public and private are exclusive.
         if kwargs.get("public") and kwargs.get("private"):
             problems.append(Problem("httpcache.E004", f"{where}: public and private exclude each other."))
+        # private forbids shared caches, so directives only they read are dead weight.
+        shared_only = [k for k in ("s_maxage", "proxy_revalidate") if kwargs.get(k) not in (None, False)]
+        if kwargs.get("private") is True and shared_only:
+            msg = f"{where}: private makes {', '.join(shared_only)} meaningless (shared caches only)."
+            problems.append(Problem("httpcache.W006", msg, warning=True))
         # R18: no-store wins over everything, so freshness beside it is a mistake.
         if kwargs.get("no_store"):
             clash = [k for k in FRESHNESS + ("public",) if kwargs.get(k) not in (None, False)]
@@ -357,9 +363,19 @@ def is_credentialed(request: HttpRequest) -> bool:
     return bool(getattr(user, "is_authenticated", False))
 
 
-def is_error(status: int) -> bool:
-    """R23: statuses that must not get a policy's freshness lifetime."""
-    return status >= 500 or (400 <= status < 500 and status not in (404, 410))
+TEMPORARY_REDIRECTS = frozenset({302, 303, 307})
+
+
+def gets_no_freshness(status: int) -> bool:
+    """R23: errors (5xx, 4xx but 404/410) must not get a policy's freshness lifetime.
+
+    Temporary redirects neither: a login redirect stored by a CDN for ten minutes
+    would send everyone to the login page.
+    """
+    return status >= 500 or (400 <= status < 500 and status not in (404, 410)) or status in TEMPORARY_REDIRECTS
+
+
+POLICY_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass
@@ -368,6 +384,7 @@ class _Applied:
 
     view_header: str | None
     policy: CachePolicy | None
+    inputs: tuple[Any, ...] = ()
 
 
 def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy | None) -> None:
@@ -378,8 +395,11 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
     first policy given sticks, and each call re-derives the header from it.
 
     Merge rule: a Cache-Control the view set itself is kept instead of the policy's,
-    but the privacy rule (R20, R21) applies to it too.
+    but the privacy rule (R20, R21) applies to it too. Policies are for GET and HEAD:
+    responses to other methods keep only what the view set (with the privacy rule).
     """
+    if request.method not in POLICY_METHODS:
+        policy = None
     applied: _Applied | None = getattr(response, "_httpcache_applied", None)
     if applied is None:
         applied = _Applied(response.headers.get("Cache-Control"), policy)
@@ -390,6 +410,10 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
 
     force_shared = policy is not None and policy.force_shared
     private_response = (is_credentialed(request) or bool(response.cookies)) and not force_shared
+    inputs = (policy, private_response, response.status_code)
+    if applied.inputs == inputs:
+        return  # nothing changed since the last call
+    applied.inputs = inputs
     vary: tuple[str, ...] = ()
 
     if applied.view_header is not None:
@@ -398,7 +422,7 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
             header = _downgrade_header(header)
             vary = CREDENTIAL_VARY
     elif policy is not None:
-        if is_error(response.status_code):
+        if gets_no_freshness(response.status_code):
             header = policy.error_header(private_response)
         elif private_response:
             header = policy.credentialed_header

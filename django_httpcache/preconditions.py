@@ -177,18 +177,23 @@ def not_modified(
         if applied is not None:
             response._httpcache_applied = applied  # type: ignore[attr-defined]
     set_validators(response, current)
-    _mirror_gzip(request, response)
+    _mirror_gzip(request, response, source)
     return response
 
 
-def _mirror_gzip(request: HttpRequest, response: HttpResponseBase) -> None:
+def _mirror_gzip(request: HttpRequest, response: HttpResponseBase, source: HttpResponseBase | None) -> None:
     """Give the 304 the ETag and Vary GZipMiddleware gives the 200 (R11, R14).
 
     GZipMiddleware skips bodiless responses, so a 304 would otherwise carry the strong
     tag and lack Vary: Accept-Encoding while the compressed 200 had W/ and the Vary.
-    A weak tag is always a safe claim, so erring towards it is harmless.
+    With the 200 at hand its own rules decide; without it (a 304 before the view) the
+    200 is assumed compressible: a weak tag is always a safe claim.
     """
     if _GZIP_MIDDLEWARE not in settings.MIDDLEWARE:
+        return
+    if source is not None and (
+        source.streaming or "Content-Encoding" in source.headers or len(source.content) < 200  # type: ignore[attr-defined]
+    ):
         return
     patch_vary_headers(response, ("Accept-Encoding",))
     etag = response.headers.get("ETag")

@@ -41,7 +41,8 @@ __all__ = [
 
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PRECONDITION_HEADERS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+# A write is compared with the representation a GET of the same resource selects.
+READ_ACTIONS = {"update": "retrieve", "partial_update": "retrieve", "destroy": "retrieve", "create": "list"}
 
 
 class PreconditionFailed(APIException):
@@ -74,9 +75,12 @@ class CachePolicyMixin:
 
     request: Request
 
-    def get_cache_policy(self) -> CachePolicy | None:
+    def get_cache_policy(self, *, read: bool = False) -> CachePolicy | None:
+        """The policy of this request; with ``read``, of the GET of the same resource."""
         action = getattr(self, "action", None)
         method = (self.request.method or "get").lower()
+        if read:
+            action, method = (READ_ACTIONS.get(action, action) if action else None), "get"
         name = self.cache_policies.get(action or method) or self.cache_policies.get(method) or self.cache_policy
         if name is None:
             return None
@@ -102,7 +106,7 @@ class ConditionalMixin(CachePolicyMixin):
     etag_dependencies: Sequence[type[models.Model] | str] | Mapping[str, Sequence[type[models.Model] | str]] = ()
     #: Which GET actions answer conditionally, and from what.
     conditional_actions: Mapping[str, str] = {"list": "collection", "retrieve": "instance"}
-    #: "aggregate" or "counter"; None: HTTPCACHE['VERSION_MODE'].
+    #: "aggregate" opts this view out of counter mode; None: HTTPCACHE['VERSION_MODE'].
     version_mode: str | None = None
     #: 428 for PUT/PATCH/DELETE without If-Match; None: HTTPCACHE['REQUIRE_IF_MATCH'].
     require_if_match: bool | None = None
@@ -124,8 +128,13 @@ class ConditionalMixin(CachePolicyMixin):
         return None
 
     def variant(self) -> str:
-        media_type = getattr(self.request, "accepted_media_type", "") or ""
-        return variant_key(self.request, policy_for(self.request)[0], media_type)
+        request = self.request
+        media_type = getattr(request, "accepted_media_type", "") or ""
+        policy = policy_for(request)[0]
+        if request.method not in preconditions.SAFE_METHODS:
+            # The tag a write is checked against is the one its GET handed out (R04).
+            policy = self.get_cache_policy(read=True) or policy
+        return variant_key(request, policy, media_type)
 
     def get_instance_validators(self, obj: models.Model) -> Validators:
         return for_instance(obj, self.variant(), dependencies=self.get_etag_dependencies(), mode=self.version_mode)

@@ -16,8 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Max, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connections, router
+from django.db.models import Count, Max, Sum, Value
+from django.utils.dateparse import parse_datetime
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import translation
@@ -56,7 +57,7 @@ def variant_key(request: HttpRequest, policy: CachePolicy | None, media_type: st
     is on, the user when the policy is private, and the configured ETAGGERS.
     """
     request = getattr(request, "_request", request)
-    parts = [request.get_full_path(), media_type]
+    parts = [request.path, request.META.get("QUERY_STRING", ""), media_type]
     if settings.USE_I18N:
         parts.append(translation.get_language() or "")
     if policy is not None and policy.is_private:
@@ -166,12 +167,14 @@ def _model_versions(deps: list[type[models.Model]], mode: str | None) -> tuple[l
     tokens = _counter_tokens(deps, mode)
     if tokens is not None:
         return ["counter", *tokens], _latest(*(versions.token_time(t) for t in tokens))
-    row = _aggregate(None, deps)
-    return ["aggregate", *row.values()], _row_modified(row)
+    values, modified = _aggregate(None, deps)
+    return ["aggregate", *values], modified
 
 
 def _counter_tokens(models_: Sequence[type[models.Model]], mode: str | None) -> list[str] | None:
-    if (mode or conf.VERSION_MODE) != "counter":
+    # A view may opt out of counter mode, not into it: changes are only recorded in
+    # the store when counter mode is on for the whole project.
+    if mode == "aggregate" or conf.VERSION_MODE != "counter":
         return None
     store = versions.counter_store()
     if store is None:
@@ -210,52 +213,98 @@ def for_queryset(
         return for_values(["counter", *tokens], modified, variant, exists=None)
     if not queryset.query.is_sliced:
         queryset = queryset.order_by()
-    row = _aggregate(queryset, deps[1:])
-    return for_values(["aggregate", str(queryset.query), *row.values()], _row_modified(row), variant, exists=None)
+    values, modified = _aggregate(queryset, deps[1:])
+    return for_values(["aggregate", *values], modified, variant, exists=None)
 
 
-def _scalar(queryset: models.QuerySet[Any], aggregate: Any, output: models.Field[Any, Any]) -> Any:
-    """``(SELECT <aggregate> FROM ...)`` as an expression usable inside another query."""
+_compiled: dict[tuple[Any, ...], tuple[list[str], list[str], tuple[Any, ...]]] = {}
+
+
+def _scalar_sql(queryset: models.QuerySet[Any], aggregate: Any) -> tuple[str, tuple[Any, ...]]:
     grouped = queryset.order_by().annotate(_one=Value(1)).values("_one")
-    return Subquery(grouped.annotate(_value=aggregate).values("_value"), output_field=output)
+    sql, params = grouped.annotate(_value=aggregate).values("_value").query.sql_with_params()
+    return f"({sql})", tuple(params)
 
 
-def _aggregate(queryset: models.QuerySet[Any] | None, deps: Sequence[type[models.Model]]) -> dict[str, Any]:
-    """One query: aggregates over ``queryset`` plus scalar subqueries for the stamps and
-    the dependencies."""
+def _scalars(db: str, owners: Sequence[type[models.Model]], deps: Sequence[type[models.Model]]) -> tuple[list[str], list[str], tuple[Any, ...]]:
+    """``(names, sql fragments, params)`` of the scalar subqueries: the stamps of every
+    model involved, and COUNT/MAX/SUM over each dependency.
+
+    Their SQL depends only on the models, so it is built once (by the ORM, for the
+    right quoting) and reused: compiling nested subqueries per request costs more
+    than running them.
+    """
     from .models import ModelStamp
 
-    exprs: dict[str, Any] = {}
+    fields = tuple(f.name if f else None for dep in deps for f in versions.row_fields(dep))
+    key = (db, tuple(map(versions.label, owners)), tuple(map(versions.label, deps)), fields)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        stamps = ModelStamp.objects.using(db).filter(label__in=[versions.label(m) for m in owners])
+        parts = {"stamp_serial": _scalar_sql(stamps, Sum("serial")), "stamp_changed": _scalar_sql(stamps, Max("changed_at"))}
+        for index, dep in enumerate(deps):
+            version, updated = versions.row_fields(dep)
+            rows = dep._base_manager.using(db).all()
+            parts[f"d{index}n"] = _scalar_sql(rows, Count("pk"))
+            if updated is not None:
+                parts[f"d{index}m"] = _scalar_sql(rows, Max(updated.name))
+            if version is not None:
+                parts[f"d{index}s"] = _scalar_sql(rows, Sum(version.name))
+        params = tuple(p for _, part_params in parts.values() for p in part_params)
+        compiled = _compiled[key] = (list(parts), [sql for sql, _ in parts.values()], params)
+    return compiled
+
+
+def _aggregate(queryset: models.QuerySet[Any] | None, deps: Sequence[type[models.Model]]) -> tuple[list[Any], Any]:
+    """One query over ``queryset`` (a derived table, so slices and filters hold) and
+    the scalars: ``(values for the tag, latest modification)``.
+
+    The values include the queryset's own SQL and parameters: the query fingerprint.
+    """
     owners = list(deps)
+    db = queryset.db if queryset is not None else router.db_for_read(deps[0])
+    connection = connections[db]
+    quote = connection.ops.quote_name
+    columns, params, select, modified_names = [], [], [], []
     if queryset is not None:
-        version, updated = versions.row_fields(queryset.model)
-        exprs["n"] = Count("pk")
+        model = queryset.model._meta.concrete_model
+        owners.insert(0, model)
+        version, updated = versions.row_fields(model)
+        wanted = [f for f in (model._meta.pk, version, updated) if f is not None]
+        inner_sql, inner_params = queryset.values(*[f.attname for f in wanted]).query.sql_with_params()
+        select.append("COUNT(*)")
+        columns.append("n")
         if updated is not None:
-            exprs["m"] = Max(updated.name)
+            select.append(f"MAX(t.{quote(updated.attname)})")
+            columns.append("m")
+            modified_names.append("m")
         if version is not None:
-            exprs["s"] = Sum(version.name)
-        owners.insert(0, queryset.model._meta.concrete_model)
-    stamps = ModelStamp.objects.filter(label__in=[versions.label(m) for m in owners])
-    scalars: dict[str, Any] = {
-        "stamp_serial": _scalar(stamps, Sum("serial"), models.BigIntegerField()),
-        "stamp_changed": _scalar(stamps, Max("changed_at"), models.DateTimeField()),
-    }
-    for index, dep in enumerate(deps):
-        version, updated = versions.row_fields(dep)
-        rows = dep._base_manager.all()
-        scalars[f"d{index}n"] = _scalar(rows, Count("pk"), models.BigIntegerField())
-        if updated is not None:
-            scalars[f"d{index}m"] = _scalar(rows, Max(updated.name), models.DateTimeField())
-        if version is not None:
-            scalars[f"d{index}s"] = _scalar(rows, Sum(version.name), models.BigIntegerField())
-    # aggregate() takes only aggregates; MAX over no rows is NULL, hence the COALESCE
-    # back to the bare scalar (uncorrelated, so valid in an ungrouped aggregate query).
-    for key, scalar in scalars.items():
-        exprs[key] = Coalesce(Max(scalar), scalar)
-    source = queryset if queryset is not None else ModelStamp.objects.all()
-    return source.aggregate(**exprs)
+            select.append(f"SUM(t.{quote(version.attname)})")
+            columns.append("s")
+        source = f" FROM ({inner_sql}) t"
+        params.extend(inner_params)
+        fingerprint = [inner_sql, *map(str, inner_params)]
+    else:
+        source, fingerprint = connection.features.bare_select_suffix, []
+    names, fragments, scalar_params = _scalars(db, owners, deps)
+    select = [*select, *fragments]
+    columns += names
+    modified_names += [n for n in names if n == "stamp_changed" or (n.startswith("d") and n.endswith("m"))]
+    sql = f"SELECT {', '.join(select)}{source}"
+    with connection.cursor() as cursor:
+        # Placeholders in statement order: the scalars' (select list), then the table's.
+        cursor.execute(sql, [*scalar_params, *params])
+        row = cursor.fetchone()
+    values = dict(zip(columns, row))
+    modified = _latest(*(_as_datetime(values[name]) for name in modified_names))
+    return [*fingerprint, *values.values()], modified
 
 
-def _row_modified(row: dict[str, Any]) -> Any:
-    moments = [v for k, v in row.items() if isinstance(v, datetime.datetime)]
-    return _latest(*moments)
+def _as_datetime(value: Any) -> datetime.datetime | None:
+    """MAX() of a datetime column, as the database driver returns it (SQLite: text)."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    parsed = parse_datetime(str(value))
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)  # stored in UTC when USE_TZ
+    return parsed

@@ -478,6 +478,8 @@ class CounterStore:
 
 _stores: dict[str, CounterStore] = {}
 _refused: set[str] = set()
+_UNDECIDED = object()
+_current: Any = _UNDECIDED  # counter_store()'s answer until a setting changes
 
 
 def is_per_process(alias: str) -> bool:
@@ -492,6 +494,13 @@ def counter_store() -> CounterStore | None:
     worker process exists, so outside DEBUG it is refused here as well as by the
     system check (httpcache.E020): validators fall back to aggregate mode.
     """
+    global _current
+    if _current is _UNDECIDED:
+        _current = _decide_store()
+    return _current  # type: ignore[no-any-return]
+
+
+def _decide_store() -> CounterStore | None:
     if conf.VERSION_MODE != "counter":
         return None
     alias = conf.VERSION_CACHE
@@ -516,12 +525,14 @@ def counter_store() -> CounterStore | None:
 
 
 def reset_stores() -> None:
+    global _current
     _stores.clear()
     _refused.clear()
+    _current = _UNDECIDED
 
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("HTTPCACHE", "CACHES"):
+    if setting in ("HTTPCACHE", "CACHES", "DEBUG"):
         reset_stores()
 
 

@@ -107,6 +107,19 @@ def test_w002_cookie_setting_middleware_outside_ours():
     assert message.id == "httpcache.W002" and "SessionMiddleware" in message.msg
 
 
+def test_w007_common_middleware_outside_ours():
+    with override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware", OUR_MIDDLEWARE]):
+        assert ids(check_middleware()) == ["httpcache.W007"]
+
+
+def test_e015_on_class_based_view_methods(monkeypatch):
+    from tests.testapp.views import ProductView
+
+    monkeypatch.setattr(ProductView.get, "httpcache_policy", "ghost", raising=False)
+    messages = check_views()
+    assert any("ghost" in m.msg and "on get" in m.msg for m in messages)
+
+
 def test_w004_conditional_get_middleware():
     with override_settings(MIDDLEWARE=[OUR_MIDDLEWARE, "django.middleware.http.ConditionalGetMiddleware"]):
         assert ids(check_middleware()) == ["httpcache.W004"]

@@ -238,9 +238,20 @@ def test_r17_require_if_match_from_settings(client, settings):
     assert client.post("/cond/").status_code == 200  # POST creates: no If-Match to require
 
 
-def test_412_gets_no_freshness(client):
+def test_412_to_a_write_gets_no_policy(client):
     response = client.put("/cond/", headers={"if-match": '"stale"'})
-    assert response["Cache-Control"] == "no-cache"
+    assert response.status_code == 412 and "Cache-Control" not in response
+
+
+def test_r23_412_to_a_get_gets_no_freshness(client):
+    response = client.get("/cond/", headers={"if-match": '"stale"'})
+    assert response.status_code == 412 and response["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_policies_are_for_get_and_head(client, method):
+    response = getattr(client, method)("/catalog/")
+    assert "Cache-Control" not in response
 
 
 # -- policy on short responses -----------------------------------------------------------

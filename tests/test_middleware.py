@@ -195,6 +195,24 @@ def test_r11_gzip_304_repeats_the_compressed_200_headers(client, settings):
     assert not identity["ETag"].startswith("W/")
 
 
+def test_r11_gzip_304_for_a_body_gzip_leaves_alone(client, settings):
+    settings.MIDDLEWARE = GZIP_FIRST
+    first = client.get("/plain/", headers={"accept-encoding": "gzip"})  # 5 bytes: not compressed
+    assert not first["ETag"].startswith("W/") and "Vary" not in first
+    second = client.get("/plain/", headers={"accept-encoding": "gzip", "if-none-match": first["ETag"]})
+    assert second.status_code == 304
+    assert second["ETag"] == first["ETag"] and "Vary" not in second
+
+
+def test_recent_last_modified_leaves_the_etag_to_the_body_hash(client, state):
+    import datetime
+
+    state["modified"] = datetime.datetime.now(datetime.timezone.utc)
+    response = client.get("/modified-only/")
+    assert "Last-Modified" not in response  # still settling
+    assert response["ETag"] == sha1_tag(b"hello")  # so the middleware hashed the body
+
+
 # -- cookies and credentials (R20, R21) ----------------------------------------------------
 
 

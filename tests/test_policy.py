@@ -230,6 +230,38 @@ def test_r23_errors_get_no_freshness(status):
     assert cc(response) == "no-cache"
 
 
+@pytest.mark.parametrize("status", [302, 303, 307])
+def test_r23_temporary_redirects_get_no_freshness(status):
+    assert cc(applied(CATALOG, status=status)) == "no-cache"
+
+
+@pytest.mark.parametrize("status", [200, 203, 204, 301, 308, 404, 410])
+def test_r23_others_keep_the_policy(status):
+    assert cc(applied(CATALOG, status=status)) == CATALOG_HEADER
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_policies_apply_to_get_and_head_only(method):
+    request = rf.generic(method, "/")
+    response = HttpResponse()
+    apply(request, response, CATALOG)
+    assert "Cache-Control" not in response.headers
+    response = HttpResponse(headers={"Cache-Control": "public, max-age=5"})
+    apply(rf.generic(method, "/", headers={"authorization": "x"}), response, CATALOG)
+    assert cc(response) == "private, max-age=5"  # the privacy rule still holds
+
+
+def test_w006_private_with_shared_only_directives():
+    problems = CachePolicy.problems("private, s-maxage=60", name="x")
+    assert [(p.id, p.warning) for p in problems] == [("httpcache.W006", True)]
+
+
+def test_inline_policy_messages_do_not_name_settings():
+    with pytest.raises(PolicyError) as info:
+        CachePolicy.parse({"max_age": -1}, name="<inline policy of views.x>")
+    assert "HTTPCACHE" not in str(info.value) and "views.x" in str(info.value)
+
+
 @pytest.mark.parametrize("status", [404, 410])
 def test_r23_404_and_410_keep_the_policy(status):
     assert cc(applied(CATALOG, status=status)) == CATALOG_HEADER

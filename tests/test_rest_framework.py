@@ -259,8 +259,13 @@ def test_r01_write_object_permission_before_412(client, articles):
     assert response.status_code == 403
 
 
-def test_412_gets_no_freshness(client, articles):
+def test_412_to_a_write_gets_no_policy(client, articles):
     response = client.delete(f"/api/articles/{articles[0].pk}/", headers={"if-match": '"x"'})
+    assert response.status_code == 412 and "Cache-Control" not in response
+
+
+def test_r23_412_to_a_get_gets_no_freshness(client, articles):
+    response = get(client, f"/api/articles/{articles[0].pk}/", **{"if-match": '"x"'})
     assert response.status_code == 412 and response["Cache-Control"] == "no-cache"
 
 
@@ -452,3 +457,20 @@ def test_store_failure_falls_back_to_aggregate(client, settings, articles, monke
     assert response.status_code == 200  # a different (aggregate) tag: never a stale 304
     assert "store down" in caplog.text
     assert get(client, "/api/articles/", response["ETag"]).status_code == 304
+
+
+@pytest.mark.parametrize("mode", ["counter"], indirect=True)
+def test_view_can_opt_out_of_counter_mode(client, mode, articles, django_assert_num_queries):
+    etag = get(client, "/api/aggregate-articles/")["ETag"]
+    with django_assert_num_queries(1):
+        assert get(client, "/api/aggregate-articles/", etag).status_code == 304
+
+
+def test_write_compares_with_the_tag_of_a_private_get(client, articles):
+    client.force_login(UserFactory(username="writer2"))
+    url = f"/api/private-articles/{articles[0].pk}/"
+    first = get(client, url)
+    assert first["Cache-Control"] == "private, no-cache"
+    response = client.patch(url, {"body": "x"}, content_type="application/json", headers={**JSON, "if-match": first["ETag"]})
+    assert response.status_code == 200
+    assert response["ETag"] == get(client, url)["ETag"]

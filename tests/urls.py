@@ -51,7 +51,8 @@ from tests.testapp import api  # noqa: E402
 router = SimpleRouter()
 router.register("articles", api.ArticleViewSet, basename="article")
 router.register("strict-articles", api.StrictArticleViewSet, basename="strict-article")
-router.register("counter-articles", api.CounterArticleViewSet, basename="counter-article")
+router.register("private-articles", api.PrivateDetailViewSet, basename="private-article")
+router.register("aggregate-articles", api.AggregateArticleViewSet, basename="aggregate-article")
 
 urlpatterns += [
     path("api/", include((router.urls, "api"))),

@@ -63,6 +63,7 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DB_PATH", str(BASE_DIR / "db.sqlite3")),
+        "CONN_MAX_AGE": None,  # keep the connection: opening one costs more than a query
         "OPTIONS": {
             # Writers take the lock when the transaction starts, so a precondition
             # check and the write it guards cannot interleave with another writer.

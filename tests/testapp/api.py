@@ -79,8 +79,15 @@ class StrictArticleViewSet(ArticleViewSet):
     require_if_match = True
 
 
-class CounterArticleViewSet(ArticleViewSet):
-    version_mode = "counter"
+class PrivateDetailViewSet(ArticleViewSet):
+    """Private on reads, no policy on writes: writes still compare with the GET's tag."""
+
+    cache_policy = None
+    cache_policies = {"retrieve": "user", "list": "catalog"}
+
+
+class AggregateArticleViewSet(ArticleViewSet):
+    version_mode = "aggregate"
 
 
 class ArticleList(ConditionalMixin, generics.ListAPIView):
