@@ -351,9 +351,11 @@ def is_credentialed(request: HttpRequest) -> bool:
     that authentication has already resolved to someone.
     """
     request = getattr(request, "_request", request)  # a DRF Request
-    if "HTTP_AUTHORIZATION" in request.META:
-        return True
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+    by_headers = request.__dict__.get("_httpcache_credentials")
+    if by_headers is None:  # fixed for the request: decided once
+        by_headers = "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
+        request._httpcache_credentials = by_headers  # type: ignore[attr-defined]
+    if by_headers:
         return True
     user = request.__dict__.get("user")
     if user is None:

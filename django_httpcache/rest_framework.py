@@ -193,7 +193,7 @@ class ConditionalMixin(CachePolicyMixin):
 
     def _decide(self, current: Validators) -> None:
         self._httpcache_current = current
-        decision = preconditions.evaluate(self.request, current)
+        decision = preconditions.evaluate(self.request._request, current)
         if decision == preconditions.NOT_MODIFIED:
             raise NotModified(current)
         if decision == preconditions.PRECONDITION_FAILED:

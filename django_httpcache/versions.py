@@ -402,10 +402,15 @@ class CounterStore:
         self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._retry: threading.Timer | None = None
+        self._local = threading.local()
 
     @property
     def cache(self) -> Any:
-        return caches[self.alias]
+        # caches[alias] is per thread already; remembering it saves a lookup per read.
+        cache = getattr(self._local, "cache", None)
+        if cache is None:
+            cache = self._local.cache = caches[self.alias]
+        return cache
 
     def tokens(self, labels: Sequence[str]) -> list[str]:
         """The current token of each model; raises StoreError if the store fails."""
