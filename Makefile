@@ -31,7 +31,7 @@ demo: install
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --conformance-table docs/conformance.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache example_project/db.sqlite3

@@ -66,7 +66,7 @@ DEFAULTS: dict[str, tuple[Any, Callable[[Any], bool], str]] = {
     "VERSION_MODE": ("aggregate", lambda v: v in VERSION_MODES, "'aggregate' or 'counter'"),
     "VERSION_CACHE": ("default", lambda v: isinstance(v, str), "a CACHES alias"),
     "VERSION_TIMEOUT": (None, _is_optional_seconds, "None or a positive number of seconds"),
-    "VERSION_FIELD": ("version", _is_optional_name, "a field name or None"),
+    "VERSION_FIELD": (None, _is_optional_name, "a field name or None"),
     "UPDATED_FIELD": ("updated_at", _is_optional_name, "a field name or None"),
     "ETAGGERS": ([], lambda v: isinstance(v, (list, tuple)), "a list of callables or dotted paths"),
     "REQUIRE_IF_MATCH": (False, _is_bool, "True or False"),

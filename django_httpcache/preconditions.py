@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from django.conf import settings
@@ -50,6 +50,8 @@ class Validators:
     last_modified: int | None = None
     exists: bool | None = True
     modified_recently: bool = False
+    #: Built from version-store tokens, which a transaction bumps only after it commits.
+    from_store: bool = field(default=False, compare=False)
 
     @classmethod
     def from_response(cls, response: HttpResponseBase) -> Validators:

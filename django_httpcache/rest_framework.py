@@ -119,8 +119,11 @@ class ConditionalMixin(CachePolicyMixin):
     def get_etag_dependencies(self) -> Iterable[type[models.Model] | str]:
         dependencies = self.etag_dependencies
         if isinstance(dependencies, Mapping):
-            action = getattr(self, "action", None) or (self.request.method or "get").lower()
-            return dependencies.get(action, ())
+            action = getattr(self, "action", None)
+            if action is None:
+                return dependencies.get("get", ())
+            # A write is checked against the tag its GET handed out (R04).
+            return dependencies.get(READ_ACTIONS.get(action, action), ())
         return dependencies
 
     def get_validators(self) -> Validators | None:
@@ -218,13 +221,18 @@ class ConditionalMixin(CachePolicyMixin):
     # -- responses ---------------------------------------------------------------------
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method in WRITE_METHODS:
-            # The precondition check (in get_object) and the write share one transaction.
-            queryset = getattr(self, "queryset", None)
-            db = router.db_for_write(queryset.model) if queryset is not None else "default"
-            with transaction.atomic(using=db):
-                return super().dispatch(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+        if request.method not in WRITE_METHODS:
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+        # The precondition check (in get_object) and the write share one transaction.
+        queryset = getattr(self, "queryset", None)
+        db = router.db_for_write(queryset.model) if queryset is not None else "default"
+        with transaction.atomic(using=db):
+            response = super().dispatch(request, *args, **kwargs)
+        obj = self._httpcache_object
+        if request.method in ("PUT", "PATCH") and obj is not None and 200 <= response.status_code < 300:
+            # R16, computed after the commit, so that counter tokens bumped by it count.
+            preconditions.set_validators(response, self.get_instance_validators(obj))
+        return response  # type: ignore[no-any-return]
 
     def handle_exception(self, exc: Exception) -> HttpResponseBase:
         if isinstance(exc, NotModified):
@@ -233,11 +241,10 @@ class ConditionalMixin(CachePolicyMixin):
 
     def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any) -> HttpResponseBase:
         current = self._httpcache_current
-        if current is not None and 200 <= response.status_code < 300:
-            if request.method in ("PUT", "PATCH") and self._httpcache_object is not None:
-                current = self.get_instance_validators(self._httpcache_object)  # R16
-            if request.method in ("GET", "HEAD", "PUT", "PATCH"):
-                preconditions.set_validators(response, current)
-        if current is not None:
+        if current is not None and request.method in preconditions.SAFE_METHODS and 200 <= response.status_code < 300:
+            preconditions.set_validators(response, current)
+        if "ETag" in response.headers or "Last-Modified" in response.headers:
+            # Sent validators: done. Without any (Last-Modified still settling, untracked
+            # model), the middleware's body hash may still give the response an ETag.
             response._httpcache_evaluated = True  # type: ignore[attr-defined]
         return super().finalize_response(request, response, *args, **kwargs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from dataclasses import replace
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -150,10 +151,10 @@ def for_instance(
         deps.insert(0, model)  # nothing on the row moves: the model's own version must
     if deps:
         dep_values, dep_modified = _model_versions(deps, mode)
-        if dep_values is None:
-            return Validators(exists=True)  # no trustworthy version: no validators (200)
         values += dep_values
         modified = _latest(modified, dep_modified)
+        current = for_values(values, modified, variant, exists=True)
+        return replace(current, from_store=dep_values[0] == "counter")
     return for_values(values, modified, variant, exists=True)
 
 
@@ -162,7 +163,7 @@ def _latest(*moments: Any) -> Any:
     return max(stamps) if stamps else None
 
 
-def _model_versions(deps: list[type[models.Model]], mode: str | None) -> tuple[list[Any] | None, Any]:
+def _model_versions(deps: list[type[models.Model]], mode: str | None) -> tuple[list[Any], Any]:
     """Versions of whole models: counter tokens, or (fallback) one aggregate query."""
     tokens = _counter_tokens(deps, mode)
     if tokens is not None:
@@ -211,7 +212,7 @@ def for_queryset(
     tokens = _counter_tokens(deps, mode)
     if tokens is not None:
         modified = max(versions.token_time(t) for t in tokens)
-        return for_values(["counter", *tokens], modified, variant, exists=None)
+        return replace(for_values(["counter", *tokens], modified, variant, exists=None), from_store=True)
     if not queryset.query.is_sliced:
         queryset = queryset.order_by()
     values, modified = _aggregate(queryset, deps[1:])
@@ -237,12 +238,18 @@ def _scalars(db: str, owners: Sequence[type[models.Model]], deps: Sequence[type[
     """
     from .models import ModelStamp
 
-    fields = tuple(f.name if f else None for dep in deps for f in versions.row_fields(dep)[1:])
+    fields = tuple(f.name if f else None for model in owners for f in versions.row_fields(model)[1:])
     key = (db, tuple(map(versions.label, owners)), tuple(map(versions.label, deps)), fields)
     compiled = _compiled.get(key)
     if compiled is None:
         stamps = ModelStamp.objects.using(db).filter(label__in=[versions.label(m) for m in owners])
         parts = {"stamp_serial": _scalar_sql(stamps, Sum("serial")), "stamp_changed": _scalar_sql(stamps, Max("changed_at"))}
+        if owners and owners[0] not in deps:
+            _, updated = versions.row_fields(owners[0])
+            if updated is not None:
+                # For Last-Modified only: a save that moves a row out of a filtered set
+                # leaves that set's own MAX behind (the COUNT catches it for the ETag).
+                parts["table_m"] = _scalar_sql(owners[0]._base_manager.using(db).all(), Max(updated.name))
         for index, dep in enumerate(deps):
             _, updated = versions.row_fields(dep)
             rows = dep._base_manager.using(db).all()
@@ -291,13 +298,14 @@ def _aggregate(queryset: models.QuerySet[Any] | None, deps: Sequence[type[models
     select += fragments
     columns += names
     params.extend(scalar_params)
-    modified_names += [n for n in names if n == "stamp_changed" or (n.startswith("d") and n.endswith("m"))]
+    modified_names += [n for n in names if n in ("stamp_changed", "table_m") or (n.startswith("d") and n.endswith("m"))]
     sql = f"SELECT {', '.join(select)}{connection.features.bare_select_suffix}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     values = dict(zip(columns, row))
     modified = _latest(*(_as_datetime(values[name]) for name in modified_names))
+    values.pop("table_m", None)  # a change elsewhere in the table need not change this tag
     return [*fingerprint, *values.values()], modified
 
 

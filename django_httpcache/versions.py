@@ -29,7 +29,7 @@ from django.core.cache import InvalidCacheBackendError, caches
 from django.core.signals import setting_changed
 from django.db import IntegrityError, models, router, transaction
 from django.db.models import F
-from django.db.models.signals import class_prepared, m2m_changed, post_delete, post_save
+from django.db.models.signals import class_prepared, m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
 from .conf import conf
@@ -83,6 +83,10 @@ def _on_class_prepared(sender: type[models.Model], **kwargs: Any) -> None:
     if sender in _unprepared:
         _unprepared.discard(sender)
         track(sender)
+    elif not sender._meta.abstract and not sender._meta.proxy and sender not in _tracked:
+        # Managers inherited from an abstract base are copied without contribute_to_class.
+        if any(isinstance(m, VersionedManager) for m in sender._meta.managers):
+            track(sender)
 
 
 class_prepared.connect(_on_class_prepared, weak=False, dispatch_uid="httpcache:class_prepared")
@@ -90,7 +94,9 @@ class_prepared.connect(_on_class_prepared, weak=False, dispatch_uid="httpcache:c
 
 def connect_signals() -> None:
     """Called from AppConfig.ready()."""
+    pre_save.connect(_on_pre_save, weak=False, dispatch_uid="httpcache:pre_save")
     post_save.connect(_on_save, weak=False, dispatch_uid="httpcache:post_save")
+    pre_delete.connect(_on_pre_delete, weak=False, dispatch_uid="httpcache:pre_delete")
     m2m_changed.connect(_on_m2m, weak=False, dispatch_uid="httpcache:m2m_changed")
     for model in list(_tracked):
         _connect_proxies(model)
@@ -176,6 +182,13 @@ def _stamp(model: type[models.Model], using: str) -> None:
 
 
 def _bump_on_commit(model: type[models.Model], using: str) -> None:
+    """Replace the model's token once the change is committed.
+
+    Django runs on_commit callbacks right after COMMIT, in the writing thread, before
+    the writer's response leaves: a request that starts after a write was acknowledged
+    always sees the new token. Requests running concurrently with the write may see
+    either, as any read concurrent with a write may. A rollback bumps nothing.
+    """
     if conf.VERSION_MODE != "counter":
         return
     key = label(model)
@@ -218,16 +231,62 @@ def _in_bulk(model: type[models.Model]) -> bool:
     return model in getattr(_local, "bulk", ())
 
 
-def _on_save(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+def _on_pre_save(sender: type[models.Model], instance: models.Model, raw: bool = False, **kwargs: Any) -> None:
+    """Every save of a tracked model moves its version field (HTTPCACHE['VERSION_FIELD'])."""
+    if raw or sender._meta.concrete_model not in _tracked:
+        return
+    version, _ = row_fields(sender._meta.concrete_model)
+    if version is not None:
+        setattr(instance, version.attname, (getattr(instance, version.attname) or 0) + 1)
+
+
+def _on_save(
+    sender: type[models.Model],
+    instance: models.Model,
+    using: str,
+    update_fields: frozenset[str] | None = None,
+    raw: bool = False,
+    **kwargs: Any,
+) -> None:
     model = sender._meta.concrete_model
     if model not in _tracked or _in_bulk(model):
         return
-    if row_fields(model) == (None, None):
+    fields = row_fields(model)
+    if fields == (None, None):
         _stamp(model, using)  # nothing on the row moves: the stamp has to
+    elif update_fields is not None and not {f.name for f in fields if f is not None} & set(update_fields):
+        # save(update_fields=[...]) without the version fields: move them anyway.
+        values = touch(model, [instance.pk], using)
+        for name, value in values.items():
+            if not hasattr(value, "resolve_expression"):
+                setattr(instance, name, value)  # the version was already moved in memory
     _bump_on_commit(model, using)
 
 
+def _on_pre_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+    """Rows that on_delete=SET_NULL/SET_DEFAULT/SET() will change without a signal."""
+    if not _tracked:
+        return
+    referring = []
+    for relation in sender._meta.related_objects:
+        on_delete = getattr(relation, "on_delete", None)
+        related = relation.related_model._meta.concrete_model
+        if related not in _tracked or on_delete in (models.CASCADE, models.PROTECT, models.RESTRICT, models.DO_NOTHING):
+            continue
+        if relation.many_to_many or not hasattr(relation, "field"):
+            continue
+        rows = related._base_manager.using(using).filter(**{relation.field.name: instance})
+        referring.append((related, list(rows.values_list("pk", flat=True))))
+    if referring:
+        instance._httpcache_referring = referring  # type: ignore[attr-defined]
+
+
 def _on_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
+    for related, pks in instance.__dict__.pop("_httpcache_referring", ()):
+        if pks:
+            touch(related, pks, using)
+            _stamp(related, using)
+            _bump_on_commit(related, using)
     model = sender._meta.concrete_model
     if model not in _tracked or _in_bulk(model):
         return
@@ -316,8 +375,14 @@ class VersionedQuerySet(models.QuerySet):  # type: ignore[type-arg]
     update.alters_data = True  # type: ignore[attr-defined]
 
     def touch(self) -> int:
-        """Move the version fields of these rows, e.g. after raw SQL changed them."""
-        return self.update()
+        """Record a change to these rows, e.g. after raw SQL: their version fields move
+        (or, for a model without any, the model's version)."""
+        if row_fields(self.model) != (None, None):
+            return self.update()
+        rows = self.count()
+        if rows:
+            bump(self.model, using=self.db)
+        return rows
 
     touch.alters_data = True  # type: ignore[attr-defined]
 
@@ -393,9 +458,16 @@ def token_time(token: str) -> float:
 
 
 class CounterStore:
-    """Per-model tokens in a Django cache alias shared by every process."""
+    """Per-model tokens in a Django cache alias shared by every process.
+
+    When the store fails, it is left alone for ``COOLDOWN`` seconds (reads fall back to
+    aggregate mode at once instead of waiting on a socket timeout per request), and
+    the changes it could not record are kept and written before anything is read
+    from it again, by the next read or by a retry timer.
+    """
 
     prefix = "httpcache:version:"
+    COOLDOWN = 1.0
 
     def __init__(self, alias: str) -> None:
         self.alias = alias
@@ -403,6 +475,7 @@ class CounterStore:
         self._lock = threading.Lock()
         self._retry: threading.Timer | None = None
         self._local = threading.local()
+        self._down_until = 0.0
 
     @property
     def cache(self) -> Any:
@@ -414,6 +487,8 @@ class CounterStore:
 
     def tokens(self, labels: Sequence[str]) -> list[str]:
         """The current token of each model; raises StoreError if the store fails."""
+        if time.monotonic() < self._down_until:
+            raise StoreError(f"version store {self.alias!r} is cooling down after a failure")
         try:
             self._flush()
             keys = [self.prefix + key for key in labels]
@@ -426,27 +501,39 @@ class CounterStore:
                 found.update(self.cache.get_many(missing))
             return [found[key] for key in keys]
         except Exception as exc:
+            self._failed(exc)
             raise StoreError(f"version store {self.alias!r} failed: {exc!r}") from exc
 
     def bump(self, labels: Iterable[str]) -> None:
         labels = set(labels)
+        if time.monotonic() < self._down_until:
+            with self._lock:
+                self._pending |= labels
+            return
         try:
             self._write(labels)
         except Exception as exc:
             with self._lock:
                 self._pending |= labels
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        first = time.monotonic() >= self._down_until
+        self._down_until = time.monotonic() + self.COOLDOWN
+        if first:  # once per outage, not once per request
             logger.warning(
-                "Version store %r failed to record a change of %s (%r); retrying. Until it "
-                "succeeds this process serves no counter-mode validators.",
+                "Version store %r failed (%r): counter-mode validators are off and changes are "
+                "kept until it answers again; collections use aggregate mode meanwhile.",
                 self.alias,
-                ", ".join(sorted(labels)),
                 exc,
             )
+        if self._pending:
             self._schedule_retry()
 
     def _write(self, labels: set[str]) -> None:
-        timeout = conf.VERSION_TIMEOUT
-        self.cache.set_many({self.prefix + key: new_token() for key in labels}, timeout)
+        failed = self.cache.set_many({self.prefix + key: new_token() for key in labels}, conf.VERSION_TIMEOUT)
+        if failed:  # memcached reports the keys it could not store instead of raising
+            raise StoreError(f"could not store {', '.join(sorted(failed))}")
 
     def _flush(self) -> None:
         """Changes this process could not record go first, else nothing is served."""
@@ -460,21 +547,22 @@ class CounterStore:
             with self._lock:
                 self._pending |= pending
             raise
-        logger.warning("Version store %r recovered; recorded the pending changes.", self.alias)
+        logger.warning("Version store %r answers again; recorded the changes kept meanwhile.", self.alias)
 
     def _schedule_retry(self) -> None:
         with self._lock:
-            if self._retry is not None and self._retry.is_alive():
+            running = self._retry
+            if running is not None and running.is_alive() and running is not threading.current_thread():
                 return
-            self._retry = threading.Timer(1.0, self._retry_pending)
+            self._retry = threading.Timer(self.COOLDOWN, self._retry_pending)
             self._retry.daemon = True
             self._retry.start()
 
     def _retry_pending(self) -> None:
         try:
             self._flush()
-        except Exception:
-            self._schedule_retry()
+        except Exception as exc:
+            self._failed(exc)  # schedules the next attempt
 
     @property
     def pending(self) -> frozenset[str]:

@@ -43,6 +43,7 @@ TEMPLATES = [
 ]
 
 HTTPCACHE = {
+    "VERSION_FIELD": "version",
     "POLICIES": {
         "static": "public, max-age=31536000, immutable",
         "catalog": {

@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from django_httpcache import versions
@@ -474,3 +475,48 @@ def test_write_compares_with_the_tag_of_a_private_get(client, articles):
     response = client.patch(url, {"body": "x"}, content_type="application/json", headers={**JSON, "if-match": first["ETag"]})
     assert response.status_code == 200
     assert response["ETag"] == get(client, url)["ETag"]
+
+
+def test_per_action_dependencies_apply_to_the_write_too(client, articles):
+    url = f"/api/retrieve-depends/{articles[0].pk}/"
+    etag = get(client, url)["ETag"]
+    response = client.patch(url, {"body": "x"}, content_type="application/json", headers={**JSON, "if-match": etag})
+    assert response.status_code == 200
+    assert response["ETag"] == get(client, url)["ETag"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", ["counter", "aggregate"], indirect=True)
+def test_r16_tag_after_commit_for_a_model_without_version_fields(client, mode):
+    """The write's own bump happens at commit; the tag it returns must already count it."""
+    tag = TagFactory(name="blue")
+    url = f"/api/tags/{tag.pk}/"
+    etag = get(client, url)["ETag"]
+    response = client.patch(url, {"name": "navy"}, content_type="application/json", headers={**JSON, "if-match": etag})
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+    assert response["ETag"] == get(client, url)["ETag"]
+    again = client.patch(url, {"name": "teal"}, content_type="application/json", headers={**JSON, "if-match": response["ETag"]})
+    assert again.status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["aggregate"], indirect=True)
+def test_r24_last_modified_of_a_filtered_list_after_a_row_leaves_it(client, mode, settings):
+    """A save that moves a row out of ?category=x must move that list's Last-Modified."""
+    from catalog.models import Product
+    from django_httpcache.models import ModelStamp
+    from tests.factories import CategoryFactory, ProductFactory
+
+    books, music = CategoryFactory(slug="books"), CategoryFactory(slug="music")
+    moved = ProductFactory(category=books)
+    ProductFactory(category=books)
+    Product._base_manager.update(updated_at=PAST)
+    ModelStamp.objects.update(changed_at=PAST)
+    with override_settings(ROOT_URLCONF="example_project.urls"):
+        url = "/api/products/?category=books"
+        first = get(client, url)
+        assert first["Last-Modified"] == "Sun, 01 Jun 2025 00:00:00 GMT"
+        moved.category = music
+        moved.save()
+        again = client.get(url, headers={**JSON, "if-modified-since": first["Last-Modified"]})
+        assert again.status_code == 200

@@ -168,7 +168,7 @@ def test_r24_bulk_update():
     for article in articles:
         article.body = "changed"
     Article.objects.bulk_update(articles, ["body"])
-    assert sorted(Article.objects.values_list("version", flat=True)) == [1, 1, 1]
+    assert sorted(Article.objects.values_list("version", flat=True)) == [2, 2, 2]  # create, then update
     assert serial(Article) == 1
 
 
@@ -252,7 +252,7 @@ def test_counter_store_failure_raises_store_error(counter, monkeypatch):
         tokens(counter, Article)
 
 
-def test_failed_bump_is_retried_before_any_read(counter, monkeypatch, caplog):
+def test_failed_bump_is_kept_and_written_before_any_read(counter, monkeypatch, caplog):
     first = tokens(counter, Article)
     real_set_many = caches["versions"].set_many
 
@@ -263,13 +263,68 @@ def test_failed_bump_is_retried_before_any_read(counter, monkeypatch, caplog):
     monkeypatch.setattr(counter, "_schedule_retry", lambda: None)
     with caplog.at_level(logging.WARNING, logger="django_httpcache"):
         counter.bump(["testapp.article"])
-    assert "failed to record a change" in caplog.text
+    assert "failed" in caplog.text
     assert counter.pending == {"testapp.article"}
     with pytest.raises(versions.StoreError):
-        tokens(counter, Article)  # no validators while a change is unrecorded
+        tokens(counter, Article)  # no counter validators while a change is unrecorded
     monkeypatch.setattr(caches["versions"], "set_many", real_set_many)
+    counter._down_until = 0  # the cooldown is over
     assert tokens(counter, Article) != first
     assert counter.pending == frozenset()
+
+
+def test_cooldown_spares_the_store(counter, monkeypatch):
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise ConnectionError("down")
+
+    monkeypatch.setattr(caches["versions"], "get_many", broken)
+    for _ in range(5):
+        with pytest.raises(versions.StoreError):
+            tokens(counter, Article)
+    assert len(calls) == 1  # one attempt, then the cooldown answers at once
+
+
+def test_failure_is_logged_once_per_outage(counter, monkeypatch, caplog):
+    monkeypatch.setattr(caches["versions"], "get_many", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("x")))
+    with caplog.at_level(logging.WARNING, logger="django_httpcache"):
+        for _ in range(3):
+            counter._down_until = 0 if _ == 0 else counter._down_until
+            with pytest.raises(versions.StoreError):
+                tokens(counter, Article)
+    assert caplog.text.count("failed") == 1
+
+
+def test_keys_the_store_could_not_set_count_as_a_failure(counter, monkeypatch):
+    monkeypatch.setattr(caches["versions"], "set_many", lambda data, timeout=None: list(data))  # memcached style
+    monkeypatch.setattr(counter, "_schedule_retry", lambda: None)
+    counter.bump(["testapp.article"])
+    assert counter.pending == {"testapp.article"}
+
+
+def test_retry_timer_keeps_retrying(counter, monkeypatch):
+    """The timer reschedules itself from its own thread until the write succeeds."""
+    import threading
+
+    attempts = []
+    cache_class = type(caches["versions"])  # every thread has its own cache object
+    real_set_many = cache_class.set_many
+
+    def flaky(self, data, timeout=None, version=None):
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionError("down")
+        return real_set_many(self, data, timeout, version)
+
+    monkeypatch.setattr(counter, "COOLDOWN", 0.05)
+    monkeypatch.setattr(cache_class, "set_many", flaky)
+    counter.bump(["testapp.article"])
+    deadline = __import__("time").monotonic() + 5
+    while counter.pending and __import__("time").monotonic() < deadline:
+        threading.Event().wait(0.02)
+    assert counter.pending == frozenset() and len(attempts) >= 3
 
 
 def test_per_process_store_refused_outside_debug(settings, caplog):
@@ -298,3 +353,60 @@ def test_token_time():
 
     assert abs(versions.token_time(token) - time.time()) < 5
     assert versions.new_token() != token
+
+
+# -- fixes from review: every change moves something -------------------------------------
+
+
+def test_save_moves_the_version_field():
+    article = Article.objects.create(title="a")
+    assert article.version == 1
+    article.save()
+    assert Article.objects.get(pk=article.pk).version == 2 == article.version
+
+
+def test_save_with_update_fields_still_moves_the_version_fields():
+    article = Article.objects.create(title="a")
+    before = Article.objects.get(pk=article.pk)
+    article.title = "b"
+    article.save(update_fields=["title"])
+    after = Article.objects.get(pk=article.pk)
+    assert after.version == before.version + 1 and after.updated_at > before.updated_at
+    assert article.version == after.version
+
+
+def test_raw_saves_are_left_alone():
+    from django.core import serializers
+
+    article = Article.objects.create(title="a")
+    (loaded,) = serializers.deserialize("json", serializers.serialize("json", [article]))
+    loaded.save()  # raw, as loaddata does
+    assert Article.objects.get(pk=article.pk).version == 1
+
+
+def test_touch_on_a_model_without_version_fields_bumps_the_model():
+    Tag.objects.create(name="t")
+    before = serial(Tag)
+    assert Tag.objects.filter(name="t").touch() == 1
+    assert serial(Tag) == before + 1
+
+
+def test_touch_moves_row_versions():
+    article = Article.objects.create(title="a")
+    Article.objects.filter(pk=article.pk).touch()
+    assert Article.objects.get(pk=article.pk).version == article.version + 1
+
+
+def test_r24_set_null_on_delete_moves_the_referring_rows():
+    tag = Tag.objects.create(name="t")
+    article = Article.objects.create(title="a", featured=tag)
+    version = Article.objects.get(pk=article.pk).version
+    tag.delete()
+    after = Article.objects.get(pk=article.pk)
+    assert after.featured is None and after.version == version + 1
+
+
+def test_abstract_base_manager_tracks_the_subclass():
+    from tests.testapp.models import Inherited
+
+    assert versions.is_tracked(Inherited)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("shared-anyway/", views.shared_anyway),
     path("localized/", views.localized),
     path("sensitive/", views.sensitive),
+    path("static/", views.static),
     path("unknown-policy/", views.unknown_policy),
     path("cond/", views.cond),
     path("cond/<int:pk>/", views.cond),
@@ -31,6 +32,8 @@ urlpatterns = [
     path("require-if-match/", views.require_if_match),
     path("private-cond/", views.private_cond),
     path("guarded/", views.guarded),
+    path("conformance/sync/", views.conformance_sync),
+    path("conformance/async/", views.conformance_async),
     path("guarded-in-callable/", views.guarded_in_callable),
     path("cbv/<int:pk>/", views.ProductView.as_view()),
     path("async-cbv/<int:pk>/", views.AsyncProductView.as_view()),
@@ -52,6 +55,8 @@ router = SimpleRouter()
 router.register("articles", api.ArticleViewSet, basename="article")
 router.register("strict-articles", api.StrictArticleViewSet, basename="strict-article")
 router.register("private-articles", api.PrivateDetailViewSet, basename="private-article")
+router.register("tags", api.TagViewSet, basename="tag")
+router.register("retrieve-depends", api.RetrieveDependsViewSet, basename="retrieve-depends")
 router.register("aggregate-articles", api.AggregateArticleViewSet, basename="aggregate-article")
 
 urlpatterns += [
@@ -60,4 +65,5 @@ urlpatterns += [
     path("api/article-detail/<int:pk>/", api.ArticleDetail.as_view()),
     path("api/profile/", api.Profile.as_view()),
     path("api/ping/", api.Ping.as_view()),
+    path("api/policy/", api.PolicyProbe.as_view()),
 ]

@@ -23,7 +23,7 @@ class Product(models.Model):
     description = models.TextField(blank=True)
     price = models.DecimalField(max_digits=10, decimal_places=2)
     category = models.ForeignKey(Category, related_name="products", on_delete=models.PROTECT)
-    # Incremented on every write; the instance ETag comes from it.
+    # HTTPCACHE["VERSION_FIELD"]: moved by every write (save, update(), m2m...).
     version = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -36,9 +36,3 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
-        self.version += 1
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
-        super().save(*args, **kwargs)

@@ -132,3 +132,43 @@ class Ping(CachePolicyMixin, APIView):
 
     def get(self, request):
         return Response({"ok": True})
+
+
+class PolicyProbe(CachePolicyMixin, APIView):
+    """?policy=<name>&status=<code>: any policy, any status, through the DRF mixin."""
+
+    authentication_classes = AUTH
+    permission_classes = [permissions.AllowAny]
+
+    def get_cache_policy(self, *, read=False):
+        from django_httpcache.conf import conf
+
+        return conf.policy(self.request.query_params.get("policy", "catalog"))
+
+    def get(self, request):
+        from tests.testapp.views import STATE
+
+        response = Response({"user": str(request.user)}, status=int(request.query_params.get("status", 200)))
+        if STATE.get("cookie"):
+            response.set_cookie("flavour", "oatmeal")
+        return response
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name"]
+
+
+class TagViewSet(ConditionalMixin, viewsets.ModelViewSet):
+    """A model without version fields: its tags come from the model's version."""
+
+    queryset = Tag.objects.all()
+    serializer_class = TagSerializer
+    authentication_classes = AUTH
+    permission_classes = [permissions.AllowAny]
+    cache_policy = "catalog"
+
+
+class RetrieveDependsViewSet(ArticleViewSet):
+    etag_dependencies = {"retrieve": [Tag], "list": [Tag]}

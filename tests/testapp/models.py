@@ -21,6 +21,7 @@ class Article(models.Model):
     body = models.TextField(blank=True)
     owner = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL)
     tags = models.ManyToManyField(Tag, related_name="articles", blank=True)
+    featured = models.ForeignKey(Tag, null=True, blank=True, related_name="featured_in", on_delete=models.SET_NULL)
     version = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -43,3 +44,18 @@ class Note(models.Model):
 
     text = models.CharField(max_length=100)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class VersionedBase(models.Model):
+    """Managers inherited from an abstract base are copied without contribute_to_class."""
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VersionedManager()
+
+    class Meta:
+        abstract = True
+
+
+class Inherited(VersionedBase):
+    name = models.CharField(max_length=20)

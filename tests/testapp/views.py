@@ -92,8 +92,9 @@ def inline(request):
 
 @cache_policy("user")
 def user_page(request):
-    CALLS["user_page"] += 1
-    return HttpResponse(f"hello {request.user}")
+    response = _body("user_page")
+    response.content = f"hello {request.user}".encode()
+    return response
 
 
 @cache_policy("shared-anyway")
@@ -104,6 +105,11 @@ def shared_anyway(request):
 @cache_policy("localized")
 def localized(request):
     return _body("localized")
+
+
+@cache_policy("static")
+def static(request):
+    return _body("static")
 
 
 @cache_policy("sensitive")
@@ -172,6 +178,17 @@ def private_cond(request):
 
 def allowed_only(view):
     """A permission decorator, placed above @conditional as it must be (R01)."""
+    from asgiref.sync import iscoroutinefunction
+
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_wrapper(request, *args, **kwargs):
+            if not STATE.get("allowed", True):
+                return HttpResponseForbidden("no")
+            return await view(request, *args, **kwargs)
+
+        return async_wrapper
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -199,6 +216,20 @@ def guarded(request):
 @conditional(etag=version_if_allowed)
 def guarded_in_callable(request):
     return write("guarded_in_callable", request)
+
+
+@allowed_only
+@cache_policy("catalog")
+@conditional(etag=get_version, last_modified=get_modified)
+def conformance_sync(request):
+    return write("conformance_sync", request)
+
+
+@allowed_only
+@cache_policy("catalog")
+@conditional(etag=aget_version, last_modified=aget_modified)
+async def conformance_async(request):
+    return write("conformance_async", request)
 
 
 class ProductView(View):
