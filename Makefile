@@ -7,7 +7,7 @@ PORT   ?= 8000
 WORKERS ?= 2
 MANAGE := cd example_project && ../$(BIN)/python manage.py
 
-.PHONY: install demo serve test bench clean
+.PHONY: install prereqs demo test reliability bench clean
 
 # Debian packages some targets need; as root (CI) directly, else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -30,8 +30,19 @@ demo: install
 	cd example_project && ../$(BIN)/gunicorn example_project.wsgi:application \
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
-test: install
+# Debian packages the suite runs for real (redis-server for the live tests).
+prereqs:
+	@command -v redis-server >/dev/null || $(APT_INSTALL) redis-server
+
+test: install prereqs
 	$(BIN)/python -m pytest --conformance-table docs/conformance.md
+
+# Full-size reliability runs (10,000+ stateful steps per version mode, a minute of
+# load, longer concurrency and outage runs); prints one summary table.
+reliability: install prereqs
+	HTTPCACHE_STATEFUL_EXAMPLES=100 HTTPCACHE_STATEFUL_STEPS=100 HTTPCACHE_LIVE_SCALE=8 \
+	HTTPCACHE_LOAD_SECONDS=60 $(BIN)/python -m pytest --reliability -p no:cacheprovider \
+		tests/test_stateful.py tests/live/test_reliability.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache example_project/db.sqlite3

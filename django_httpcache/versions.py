@@ -460,10 +460,10 @@ def token_time(token: str) -> float:
 class CounterStore:
     """Per-model tokens in a Django cache alias shared by every process.
 
-    When the store fails, it is left alone for ``COOLDOWN`` seconds (reads fall back to
-    aggregate mode at once instead of waiting on a socket timeout per request), and
-    the changes it could not record are kept and written before anything is read
-    from it again, by the next read or by a retry timer.
+    When the store fails, reads leave it alone for ``COOLDOWN`` seconds (they fall back
+    to aggregate mode at once instead of waiting on a socket timeout per request);
+    bumps are always tried. Changes it could not record are kept and written before
+    anything is read from it again, by the next read or by a retry timer.
     """
 
     prefix = "httpcache:version:"
@@ -505,11 +505,9 @@ class CounterStore:
             raise StoreError(f"version store {self.alias!r} failed: {exc!r}") from exc
 
     def bump(self, labels: Iterable[str]) -> None:
+        # Always tried, cooldown or not: once the writer's response is out, every other
+        # process must see the new token, and only this write can make it so.
         labels = set(labels)
-        if time.monotonic() < self._down_until:
-            with self._lock:
-                self._pending |= labels
-            return
         try:
             self._write(labels)
         except Exception as exc:

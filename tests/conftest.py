@@ -44,16 +44,3 @@ def mode(request, settings):
     yield request.param
     versions.reset_stores()
 
-
-def pytest_addoption(parser):
-    parser.addoption("--conformance-table", metavar="PATH", help="write the rule -> surfaces -> tests table")
-
-
-def pytest_collection_finish(session):
-    path = session.config.getoption("--conformance-table")
-    if path:
-        from pathlib import Path
-
-        from tests.conformance.table import write
-
-        write([item.nodeid for item in session.items if "tests/conformance/" in item.nodeid], Path(path))

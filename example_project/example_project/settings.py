@@ -8,6 +8,7 @@ Switches (environment variables):
 - HTTPCACHE_REDIS_URL=redis://host/0   put the version store on Redis; without it the store
                                        is a file-based cache, shared by the workers of one machine
 - EXAMPLE_CACHE_DIR=/path              where that file-based store lives
+- EXAMPLE_FAST_PASSWORDS=1             a fast password hasher, for load tests only
 """
 
 import os
@@ -74,6 +75,10 @@ DATABASES = {
 }
 
 AUTH_PASSWORD_VALIDATORS = []
+if os.environ.get("EXAMPLE_FAST_PASSWORDS") == "1":
+    # Load tests authenticate every request with Basic auth: a slow hasher would be all
+    # they measure. Never for real passwords.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -103,6 +103,7 @@ def example_server(
         "EXAMPLE_DB_PATH": str(workdir / "db.sqlite3"),
         "EXAMPLE_CACHE_DIR": str(workdir / "versions"),
         "DJANGO_SETTINGS_MODULE": "example_project.settings",
+        "EXAMPLE_FAST_PASSWORDS": "1",
         **(env or {}),
     }
     # gunicorn runs no system checks either: what they refuse must be refused at run time.
