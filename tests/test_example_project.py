@@ -95,3 +95,23 @@ def test_example_settings_pass_the_checks():
         from django_httpcache.checks import check_middleware
 
         assert check_settings() == [] and check_middleware() == []
+
+
+def test_static_asset_is_fingerprinted_and_immutable(client):
+    import hashlib
+    import re
+    from pathlib import Path
+
+    page = client.get("/health/")  # no database needed for the asset itself
+    assert page.status_code == 200
+    root = Path(__file__).resolve().parents[1] / "example_project" / "catalog" / "static"
+    (asset,) = root.glob("catalog/site.*.css")
+    fingerprint = re.match(r"site\.([0-9a-f]{12})\.css", asset.name).group(1)
+    assert hashlib.sha256(asset.read_bytes()).hexdigest()[:12] == fingerprint  # the name tells the truth
+    response = client.get(f"/static/catalog/{asset.name}")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_pages_link_the_fingerprinted_asset(client, seeded):
+    assert b'href="/static/catalog/site.' in client.get("/products/").content

@@ -9,6 +9,8 @@ Switches (environment variables):
                                        is a file-based cache, shared by the workers of one machine
 - EXAMPLE_CACHE_DIR=/path              where that file-based store lives
 - EXAMPLE_FAST_PASSWORDS=1             a fast password hasher, for load tests only
+- EXAMPLE_CATALOG_MAX_AGE=2            a shorter browser lifetime for the catalog, for tests
+                                       that watch clients revalidate (default 60)
 """
 
 import os
@@ -132,7 +134,7 @@ HTTPCACHE = {
         # revalidating for 30 s and for a day if the origin is down (RFC 5861).
         "catalog": {
             "public": True,
-            "max_age": 60,
+            "max_age": int(os.environ.get("EXAMPLE_CATALOG_MAX_AGE", "60")),
             "s_maxage": 600,
             "stale_while_revalidate": 30,
             "stale_if_error": 86400,
