@@ -7,7 +7,7 @@ PORT   ?= 8000
 WORKERS ?= 2
 MANAGE := cd example_project && ../$(BIN)/python manage.py
 
-.PHONY: install prereqs demo test reliability bench clean
+.PHONY: install prereqs demo test lint docs reliability bench clean
 
 # Debian packages some targets need; as root (CI) directly, else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -37,10 +37,18 @@ prereqs:
 test: install prereqs
 	$(BIN)/python -m pytest --conformance-table docs/conformance.md
 
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PYTHONPATH=.:example_project $(BIN)/mypy
+
+docs: install
+	$(BIN)/mkdocs build --strict --site-dir site
+
 # Full-size reliability runs (10,000+ stateful steps per version mode, a minute of
 # load, longer concurrency and outage runs); prints one summary table.
 reliability: install prereqs
-	HTTPCACHE_STATEFUL_EXAMPLES=100 HTTPCACHE_STATEFUL_STEPS=100 HTTPCACHE_LIVE_SCALE=8 \
+	HTTPCACHE_STATEFUL_EXAMPLES=110 HTTPCACHE_STATEFUL_STEPS=100 HTTPCACHE_LIVE_SCALE=8 \
 	HTTPCACHE_LOAD_SECONDS=60 $(BIN)/python -m pytest --reliability -p no:cacheprovider \
 		tests/test_stateful.py tests/live/test_reliability.py
 

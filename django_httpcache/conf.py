@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -93,9 +93,7 @@ class Rule:
             return False
         if self.name is not None and match.view_name != self.name:
             return False
-        if self.view is not None and view_path(match.func) != self.view:
-            return False
-        return True
+        return not (self.view is not None and view_path(match.func) != self.view)
 
 
 def view_path(func: Any) -> str:
@@ -238,13 +236,15 @@ def _reload(*, setting: str, **kwargs: Any) -> None:
         conf.reset()
 
 
-_UNSET = object()
+def unwrap(request: Any) -> HttpRequest:
+    """The Django request behind a DRF ``Request`` (or the request itself)."""
+    return cast(HttpRequest, getattr(request, "_request", request))
 
 
 def declare_policy(request: HttpRequest, policy: CachePolicy) -> None:
     """A decorator or mixin names the policy of this request (wins over RULES)."""
-    request = getattr(request, "_request", request)
-    request._httpcache_policy = (policy, "view")  # type: ignore[attr-defined]
+    # Per-request state lives in the request's __dict__, out of Django's way.
+    unwrap(request).__dict__["_httpcache_policy"] = (policy, "view")
 
 
 def policy_for(request: HttpRequest) -> tuple[CachePolicy | None, str]:
@@ -253,10 +253,10 @@ def policy_for(request: HttpRequest) -> tuple[CachePolicy | None, str]:
     A policy declared by the view (decorator, DRF mixin) wins; then the first matching
     rule of HTTPCACHE['RULES']; then DEFAULT_POLICY; else ``(None, "none")``.
     """
-    request = getattr(request, "_request", request)
-    found = getattr(request, "_httpcache_policy", _UNSET)
-    if found is not _UNSET:
-        return found  # type: ignore[return-value]
+    request = unwrap(request)
+    found: tuple[CachePolicy | None, str] | None = request.__dict__.get("_httpcache_policy")
+    if found is not None:
+        return found
     result: tuple[CachePolicy | None, str] = (None, "none")
     for index, rule in enumerate(conf.rules()):
         if rule.matches(request):
@@ -266,5 +266,5 @@ def policy_for(request: HttpRequest) -> tuple[CachePolicy | None, str]:
         default = conf.DEFAULT_POLICY
         if default is not None:
             result = (conf.policy(default, context="HTTPCACHE['DEFAULT_POLICY']"), "default")
-    request._httpcache_policy = result  # type: ignore[attr-defined]
+    request.__dict__["_httpcache_policy"] = result
     return result

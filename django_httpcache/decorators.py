@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 from django.core.exceptions import ImproperlyConfigured
@@ -26,7 +26,7 @@ from .validators import for_instance, for_queryset, for_values, variant_key
 __all__ = ["cache_policy", "conditional"]
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
-ValueFunc = Callable[..., Union[Any, Awaitable[Any]]]
+ValueFunc = Callable[..., Any | Awaitable[Any]]
 WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 REPLACING_METHODS = frozenset({"PUT", "PATCH"})  # R16: their 2xx carries the new validators
 SAFE_OR_REPLACED = preconditions.SAFE_METHODS | REPLACING_METHODS
@@ -71,7 +71,7 @@ def cache_policy(name: str | None = None, /, **directives: Any) -> Callable[[Vie
                 request, _ = _split(args, label)
                 policy = resolve()
                 declare_policy(request, policy)
-                response = await view(*args, **kwargs)
+                response: HttpResponseBase = await view(*args, **kwargs)
                 apply(request, response, policy)
                 return response
 
@@ -83,7 +83,7 @@ def cache_policy(name: str | None = None, /, **directives: Any) -> Callable[[Vie
                 request, _ = _split(args, label)
                 policy = resolve()
                 declare_policy(request, policy)
-                response = view(*args, **kwargs)
+                response: HttpResponseBase = view(*args, **kwargs)
                 apply(request, response, policy)
                 return response
 
@@ -196,7 +196,7 @@ def conditional(
                 short = before(request, current)
                 if short is not None:
                     return short
-                response = await view(*args, **kwargs)
+                response: HttpResponseBase = await view(*args, **kwargs)
                 if request.method in REPLACING_METHODS and 200 <= response.status_code < 300:
                     current = _settled(await acompute(request, view_args, kwargs))  # R16: the new tag
                 after(request, response, current)
@@ -213,13 +213,15 @@ def conditional(
                 short = before(request, current)
                 if short is not None:
                     return short
-                response = view(*args, **kwargs)
+                response: HttpResponseBase = view(*args, **kwargs)
                 if request.method in REPLACING_METHODS and 200 <= response.status_code < 300:
                     current = _settled(compute(request, view_args, kwargs))  # R16: the new tag
                 after(request, response, current)
                 return response
 
-        wrapper.httpcache_conditional = "queryset" if queryset is not None else "instance" if instance is not None else "values"
+        wrapper.httpcache_conditional = (
+            "queryset" if queryset is not None else "instance" if instance is not None else "values"
+        )
         models_used = [queryset.model] if isinstance(queryset, models.QuerySet) else []
         wrapper.httpcache_models = [*models_used, *dependencies]
         return wrapper  # type: ignore[no-any-return]

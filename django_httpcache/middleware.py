@@ -39,7 +39,7 @@ class HttpCacheMiddleware:
         return self.process(request, self.get_response(request))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        response = await self.get_response(request)  # type: ignore[misc]
+        response: HttpResponseBase = await self.get_response(request)
         return self.process(request, response)
 
     def process(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
@@ -73,4 +73,3 @@ class HttpCacheMiddleware:
 
 def _no_store(response: HttpResponseBase) -> bool:
     return "no-store" in response.headers.get("Cache-Control", "").lower()
-

@@ -23,8 +23,8 @@ __all__ = [
     "PolicyError",
     "Problem",
     "apply",
-    "parse_cache_control",
     "is_credentialed",
+    "parse_cache_control",
 ]
 
 # Response directives: RFC 9111 §5.2.2, RFC 5861 (stale-*), RFC 8246 (immutable).
@@ -64,9 +64,7 @@ IMMUTABLE_MIN_MAX_AGE = 86400  # RFC 8246 §2: "a long max-age"; below a day is 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _TOKEN_RE = re.compile(rf"\A{_TOKEN}\Z")
 # One directive: name, then optionally "=" token or quoted-string (RFC 9111 §5.2).
-_DIRECTIVE_RE = re.compile(
-    rf'[ \t]*({_TOKEN})[ \t]*(?:=[ \t]*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN})))?[ \t]*(,|\Z)'
-)
+_DIRECTIVE_RE = re.compile(rf'[ \t]*({_TOKEN})[ \t]*(?:=[ \t]*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN})))?[ \t]*(,|\Z)')
 
 
 class Problem(NamedTuple):
@@ -234,7 +232,7 @@ class CachePolicy:
             problems.append(Problem("httpcache.W006", msg, warning=True))
         # R18: no-store wins over everything, so freshness beside it is a mistake.
         if kwargs.get("no_store"):
-            clash = [k for k in FRESHNESS + ("public",) if kwargs.get(k) not in (None, False)]
+            clash = [k for k in (*FRESHNESS, "public") if kwargs.get(k) not in (None, False)]
             if clash:
                 msg = f"{where}: no-store cannot be combined with {', '.join(clash)}."
                 problems.append(Problem("httpcache.E005", msg))
@@ -354,7 +352,7 @@ def is_credentialed(request: HttpRequest) -> bool:
     by_headers = request.__dict__.get("_httpcache_credentials")
     if by_headers is None:  # fixed for the request: decided once
         by_headers = "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
-        request._httpcache_credentials = by_headers  # type: ignore[attr-defined]
+        request.__dict__["_httpcache_credentials"] = by_headers
     if by_headers:
         return True
     user = request.__dict__.get("user")

@@ -16,8 +16,8 @@ from http import HTTPStatus
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
-from django.utils.cache import parse_etags, patch_vary_headers
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 __all__ = ["Validators", "evaluate", "not_modified", "precondition_failed", "set_validators"]
 
@@ -62,7 +62,9 @@ class Validators:
         )
 
 
-def last_modified(value: datetime.datetime | int | float | None, *, now: float, settle: float) -> tuple[int | None, bool]:
+def last_modified(
+    value: datetime.datetime | int | float | None, *, now: float, settle: float
+) -> tuple[int | None, bool]:
     """Whole seconds since the epoch, and whether that is within ``settle`` of now.
 
     A value in the future (clock skew) counts as recent, so it is never sent: a
@@ -220,4 +222,3 @@ def precondition_required(request: HttpRequest) -> HttpResponse:
         status=HTTPStatus.PRECONDITION_REQUIRED,
         content_type="text/plain; charset=utf-8",
     )
-

@@ -101,7 +101,13 @@ def _validators(callback: Any, handler: Any, cls: Any, action: str | None, polic
         else:
             from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 
-            found = "collection" if issubclass(cls, ListModelMixin) else "instance" if issubclass(cls, RetrieveModelMixin) else None
+            found = (
+                "collection"
+                if issubclass(cls, ListModelMixin)
+                else "instance"
+                if issubclass(cls, RetrieveModelMixin)
+                else None
+            )
             if found is None and cls.get_validators is not getattr(cls.__mro__[-2], "get_validators", None):
                 found = "view"
         if found == "collection":
@@ -148,6 +154,7 @@ def rows() -> Iterator[Row]:
         handler, action = _get_handler(callback)
         cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
         declared = getattr(handler, "httpcache_policy", None) or getattr(callback, "httpcache_policy", None)
+        policy_name: str | None
         if declared is not None:
             policy_name, source = (declared if isinstance(declared, str) else "(inline)"), "decorator"
         elif cls is not None and _drf_policy(cls, action):
@@ -198,4 +205,3 @@ def _full_name(route: str, pattern: URLPattern) -> str:
     if match.func is not pattern.callback:
         return pattern.name or ""
     return match.view_name if match.url_name else ""
-

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from dataclasses import replace
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
-from django.db import models
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.models import Count, Max, Sum, Value
-from django.utils.dateparse import parse_datetime
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils import translation
+from django.utils.dateparse import parse_datetime
 
 from . import versions
 from .conf import conf
@@ -136,7 +135,7 @@ def for_instance(
 ) -> Validators:
     """Validators of one model instance: label, pk, version and updated-at in the tag;
     Last-Modified from updated-at. Dependencies add their versions (counter or aggregate)."""
-    model = type(obj)._meta.concrete_model
+    model = versions.concrete(type(obj))
     deps = _dependencies(dependencies)
     if _untracked([model, *deps]):
         return Validators(exists=True)
@@ -205,7 +204,7 @@ def for_queryset(
     each dependency; the query's SQL is part of the tag. It relies on every save
     moving updated-at past the current maximum: server clocks must agree (NTP).
     """
-    model = queryset.model._meta.concrete_model
+    model = versions.concrete(queryset.model)
     deps = [model, *_dependencies(dependencies)]
     if _untracked(deps):
         return Validators(exists=None)
@@ -228,7 +227,9 @@ def _scalar_sql(queryset: models.QuerySet[Any], aggregate: Any) -> tuple[str, tu
     return f"({sql})", tuple(params)
 
 
-def _scalars(db: str, owners: Sequence[type[models.Model]], deps: Sequence[type[models.Model]]) -> tuple[list[str], list[str], tuple[Any, ...]]:
+def _scalars(
+    db: str, owners: Sequence[type[models.Model]], deps: Sequence[type[models.Model]]
+) -> tuple[list[str], list[str], tuple[Any, ...]]:
     """``(names, sql fragments, params)`` of the scalar subqueries: the stamps of every
     model involved, and COUNT and MAX(updated-at) over each dependency.
 
@@ -243,7 +244,10 @@ def _scalars(db: str, owners: Sequence[type[models.Model]], deps: Sequence[type[
     compiled = _compiled.get(key)
     if compiled is None:
         stamps = ModelStamp.objects.using(db).filter(label__in=[versions.label(m) for m in owners])
-        parts = {"stamp_serial": _scalar_sql(stamps, Sum("serial")), "stamp_changed": _scalar_sql(stamps, Max("changed_at"))}
+        parts = {
+            "stamp_serial": _scalar_sql(stamps, Sum("serial")),
+            "stamp_changed": _scalar_sql(stamps, Max("changed_at")),
+        }
         if owners and owners[0] not in deps:
             _, updated = versions.row_fields(owners[0])
             if updated is not None:
@@ -280,7 +284,7 @@ def _aggregate(queryset: models.QuerySet[Any] | None, deps: Sequence[type[models
     fingerprint: list[Any] = []
     modified_names: list[str] = []
     if queryset is not None:
-        model = queryset.model._meta.concrete_model
+        model = versions.concrete(queryset.model)
         owners.insert(0, model)
         _, updated = versions.row_fields(model)
         names = [model._meta.pk.attname] + ([updated.attname] if updated is not None else [])
@@ -303,7 +307,7 @@ def _aggregate(queryset: models.QuerySet[Any] | None, deps: Sequence[type[models
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    values = dict(zip(columns, row))
+    values = dict(zip(columns, row, strict=False))
     modified = _latest(*(_as_datetime(values[name]) for name in modified_names))
     values.pop("table_m", None)  # a change elsewhere in the table need not change this tag
     return [*fingerprint, *values.values()], modified

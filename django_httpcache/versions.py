@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Union
+from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -45,7 +45,7 @@ __all__ = [
 
 logger = logging.getLogger("django_httpcache")
 
-ModelOrInstance = Union[type[models.Model], models.Model]
+ModelOrInstance = type[models.Model] | models.Model
 
 _tracked: set[type[models.Model]] = set()
 _unprepared: set[type[models.Model]] = set()
@@ -83,10 +83,14 @@ def _on_class_prepared(sender: type[models.Model], **kwargs: Any) -> None:
     if sender in _unprepared:
         _unprepared.discard(sender)
         track(sender)
-    elif not sender._meta.abstract and not sender._meta.proxy and sender not in _tracked:
+    elif (
+        not sender._meta.abstract
+        and not sender._meta.proxy
+        and sender not in _tracked
         # Managers inherited from an abstract base are copied without contribute_to_class.
-        if any(isinstance(m, VersionedManager) for m in sender._meta.managers):
-            track(sender)
+        and any(isinstance(m, VersionedManager) for m in sender._meta.managers)
+    ):
+        track(sender)
 
 
 class_prepared.connect(_on_class_prepared, weak=False, dispatch_uid="httpcache:class_prepared")
@@ -103,7 +107,7 @@ def connect_signals() -> None:
 
 
 def is_tracked(model: type[models.Model]) -> bool:
-    return model._meta.concrete_model in _tracked
+    return concrete(model) in _tracked
 
 
 def tracked_models() -> frozenset[type[models.Model]]:
@@ -115,7 +119,12 @@ def _model(target: ModelOrInstance | str) -> type[models.Model]:
         target = apps.get_model(target)
     if isinstance(target, models.Model):
         target = type(target)
-    return target._meta.concrete_model  # type: ignore[union-attr,return-value]
+    return concrete(target)
+
+
+def concrete(model: type[models.Model]) -> type[models.Model]:
+    """The concrete model behind a proxy (and the model itself otherwise)."""
+    return model._meta.concrete_model or model
 
 
 def label(model: type[models.Model]) -> str:
@@ -233,9 +242,9 @@ def _in_bulk(model: type[models.Model]) -> bool:
 
 def _on_pre_save(sender: type[models.Model], instance: models.Model, raw: bool = False, **kwargs: Any) -> None:
     """Every save of a tracked model moves its version field (HTTPCACHE['VERSION_FIELD'])."""
-    if raw or sender._meta.concrete_model not in _tracked:
+    if raw or concrete(sender) not in _tracked:
         return
-    version, _ = row_fields(sender._meta.concrete_model)
+    version, _ = row_fields(concrete(sender))
     if version is not None:
         setattr(instance, version.attname, (getattr(instance, version.attname) or 0) + 1)
 
@@ -248,7 +257,7 @@ def _on_save(
     raw: bool = False,
     **kwargs: Any,
 ) -> None:
-    model = sender._meta.concrete_model
+    model = concrete(sender)
     if model not in _tracked or _in_bulk(model):
         return
     fields = row_fields(model)
@@ -270,7 +279,7 @@ def _on_pre_delete(sender: type[models.Model], instance: models.Model, using: st
     referring = []
     for relation in sender._meta.related_objects:
         on_delete = getattr(relation, "on_delete", None)
-        related = relation.related_model._meta.concrete_model
+        related = concrete(cast("type[models.Model]", relation.related_model))
         if related not in _tracked or on_delete in (models.CASCADE, models.PROTECT, models.RESTRICT, models.DO_NOTHING):
             continue
         if relation.many_to_many or not hasattr(relation, "field"):
@@ -287,18 +296,20 @@ def _on_delete(sender: type[models.Model], instance: models.Model, using: str, *
             touch(related, pks, using)
             _stamp(related, using)
             _bump_on_commit(related, using)
-    model = sender._meta.concrete_model
+    model = concrete(sender)
     if model not in _tracked or _in_bulk(model):
         return
     _stamp(model, using)  # a delete leaves no timestamp behind
     _bump_on_commit(model, using)
 
 
-def _m2m_names(through: type[models.Model], instance_model: type[models.Model], other: type[models.Model], reverse: bool) -> tuple[str, str] | None:
+def _m2m_names(
+    through: type[models.Model], instance_model: type[models.Model], other: type[models.Model], reverse: bool
+) -> tuple[str, str] | None:
     owner = other if reverse else instance_model
     for field in owner._meta.many_to_many:
-        if field.remote_field.through is through:  # type: ignore[union-attr]
-            source, target = field.m2m_field_name(), field.m2m_reverse_field_name()  # type: ignore[attr-defined]
+        if field.remote_field.through is through:
+            source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
             return (target, source) if reverse else (source, target)
     return None
 
@@ -313,7 +324,7 @@ def _on_m2m(
     using: str,
     **kwargs: Any,
 ) -> None:
-    this, other = type(instance)._meta.concrete_model, model._meta.concrete_model
+    this, other = concrete(type(instance)), concrete(model)
     if this not in _tracked and other not in _tracked:
         return
     if action == "pre_clear":
@@ -368,7 +379,7 @@ class VersionedQuerySet(models.QuerySet):  # type: ignore[type-arg]
         if updated is not None and updated.name not in kwargs:
             kwargs[updated.name] = timezone.now()
         rows = super().update(**kwargs)
-        if rows and not _in_bulk(self.model._meta.concrete_model):
+        if rows and not _in_bulk(concrete(self.model)):
             bump(self.model, using=self.db)
         return rows
 
@@ -386,7 +397,7 @@ class VersionedQuerySet(models.QuerySet):  # type: ignore[type-arg]
 
     touch.alters_data = True  # type: ignore[attr-defined]
 
-    def bulk_update(self, objs: Iterable[models.Model], fields: Sequence[str], batch_size: int | None = None) -> int:
+    def bulk_update(self, objs: Iterable[models.Model], fields: Iterable[str], batch_size: int | None = None) -> int:
         objs, fields = list(objs), list(fields)
         version, updated = row_fields(self.model)
         now = timezone.now()
@@ -396,7 +407,7 @@ class VersionedQuerySet(models.QuerySet):  # type: ignore[type-arg]
             if updated is not None:
                 setattr(obj, updated.attname, now)
         extra = [f.name for f in (version, updated) if f is not None and f.name not in fields]
-        with _bulk(self.model._meta.concrete_model):  # its per-batch update()s
+        with _bulk(concrete(self.model)):  # its per-batch update()s
             rows = super().bulk_update(objs, fields + extra, batch_size=batch_size)
         if rows:
             bump(self.model, using=self.db)
@@ -413,7 +424,7 @@ class VersionedQuerySet(models.QuerySet):  # type: ignore[type-arg]
     bulk_create.alters_data = True  # type: ignore[attr-defined]
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        with _bulk(self.model._meta.concrete_model):
+        with _bulk(concrete(self.model)):
             deleted, per_model = super().delete()
         if deleted:
             bump(self.model, using=self.db)

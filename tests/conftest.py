@@ -43,4 +43,3 @@ def mode(request, settings):
     versions.reset_stores()
     yield request.param
     versions.reset_stores()
-

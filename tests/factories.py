@@ -14,6 +14,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
+
     @factory.post_generation
     def password(self, create, extracted, **kwargs):
         self.set_password(extracted or "pw")

@@ -163,12 +163,18 @@ def test_e021_unknown_version_cache():
 
 
 def test_w005_file_based_store():
-    caches = {"default": LOCMEM, "v": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/tmp/x"}}
+    caches = {
+        "default": LOCMEM,
+        "v": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": "/tmp/x"},
+    }
     assert version_ids(HTTPCACHE={"VERSION_MODE": "counter", "VERSION_CACHE": "v"}, CACHES=caches) == ["httpcache.W005"]
 
 
 def test_shared_stores_are_fine():
-    redis = {"default": LOCMEM, "v": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}}
+    redis = {
+        "default": LOCMEM,
+        "v": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"},
+    }
     assert version_ids(HTTPCACHE={"VERSION_MODE": "counter", "VERSION_CACHE": "v"}, CACHES=redis) == []
     assert version_ids(HTTPCACHE={"VERSION_MODE": "aggregate"}, CACHES={"default": LOCMEM}) == []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
@@ -25,12 +27,12 @@ def example_urls():
 
 @pytest.fixture
 def seeded():
-    call_command("seed_demo", products=20, stdout=open("/dev/null", "w"))
+    call_command("seed_demo", products=20, stdout=io.StringIO())
 
 
 def test_seed_is_idempotent(seeded, django_user_model):
     before = list(Product.objects.values_list("id", "slug", "version", "updated_at"))
-    call_command("seed_demo", products=20, stdout=open("/dev/null", "w"))
+    call_command("seed_demo", products=20, stdout=io.StringIO())
     assert list(Product.objects.values_list("id", "slug", "version", "updated_at")) == before
     assert len(before) == 20 and before[0][0] == 1
     user = django_user_model.objects.get(username="demo")
@@ -38,7 +40,7 @@ def test_seed_is_idempotent(seeded, django_user_model):
 
 
 def test_seed_grows_to_n(seeded):
-    call_command("seed_demo", products=25, stdout=open("/dev/null", "w"))
+    call_command("seed_demo", products=25, stdout=io.StringIO())
     assert Product.objects.count() == 25
 
 
@@ -91,7 +93,7 @@ def test_health_is_no_store(client):
 def test_example_settings_pass_the_checks():
     from django_httpcache.checks import check_settings
 
-    with override_settings(**{"HTTPCACHE": example.HTTPCACHE, "MIDDLEWARE": example.MIDDLEWARE}):
+    with override_settings(HTTPCACHE=example.HTTPCACHE, MIDDLEWARE=example.MIDDLEWARE):
         from django_httpcache.checks import check_middleware
 
         assert check_settings() == [] and check_middleware() == []

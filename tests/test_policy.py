@@ -285,7 +285,7 @@ def test_view_cache_control_is_kept():
 def test_view_cache_control_still_gets_the_privacy_rule():
     request = rf.get("/", headers={"authorization": "x"})
     response = applied(CATALOG, request, **{"Cache-Control": 'public, s-maxage=99, max-age=5, no-cache="X"'})
-    assert cc(response) == 'private, max-age=5, no-cache=X'
+    assert cc(response) == "private, max-age=5, no-cache=X"
     assert "Authorization" in vary(response)
 
 

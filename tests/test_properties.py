@@ -29,7 +29,9 @@ entity_tag = st.builds(lambda weak, body: ('W/"' if weak else '"') + body + '"',
 tag_list = st.lists(entity_tag, min_size=1, max_size=6).map(", ".join)
 http_date = st.integers(min_value=0, max_value=4_102_444_800).map(lambda s: email.utils.formatdate(s, usegmt=True))
 near_date = st.integers(min_value=T - 5, max_value=T + 5).map(lambda s: email.utils.formatdate(s, usegmt=True))
-latin1 = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"), max_size=300)
+latin1 = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"), max_size=300
+)
 garbage = st.one_of(
     latin1,
     st.just(""),
@@ -47,7 +49,9 @@ headers = st.dictionaries(st.sampled_from(HEADERS), header_value, max_size=4)
 
 @pytest.mark.django_db
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(method=st.sampled_from(METHODS), request_headers=headers, target=st.sampled_from(["decorator", "middleware", "drf"]))
+@given(
+    method=st.sampled_from(METHODS), request_headers=headers, target=st.sampled_from(["decorator", "middleware", "drf"])
+)
 def test_any_header_on_any_surface_is_never_a_5xx(client, method, request_headers, target):
     if target == "decorator":
         url = "/cond/"
@@ -152,7 +156,7 @@ rf = RequestFactory()
 
 @settings(max_examples=2000, deadline=None)
 @given(
-    method=st.sampled_from(METHODS + ["TRACE"]),
+    method=st.sampled_from([*METHODS, "TRACE"]),
     fields=st.dictionaries(st.sampled_from(HEADERS), st.one_of(well_formed, st.sampled_from(['"v1"', 'W/"v1"']))),
     state=current,
 )

@@ -37,7 +37,9 @@ def test_public_policy_on_a_view_that_reads_the_user_is_flagged():
 
 
 def test_example_project_report_text_and_json():
-    with override_settings(ROOT_URLCONF="example_project.urls", HTTPCACHE=example.HTTPCACHE, MIDDLEWARE=example.MIDDLEWARE):
+    with override_settings(
+        ROOT_URLCONF="example_project.urls", HTTPCACHE=example.HTTPCACHE, MIDDLEWARE=example.MIDDLEWARE
+    ):
         text = io.StringIO()
         call_command("httpcache_report", stdout=text)
         assert "/api/products/<pk>/" in text.getvalue() and "catalog (DRF mixin)" in text.getvalue()

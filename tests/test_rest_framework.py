@@ -212,7 +212,9 @@ def test_r16_write_returns_the_new_etag(client, mode, articles, method):
     # the old tag no longer works, the new one chains
     stale = client.patch(url, {"body": "x"}, content_type="application/json", headers={**JSON, "if-match": etag})
     assert stale.status_code == 412
-    chained = client.patch(url, {"body": "x"}, content_type="application/json", headers={**JSON, "if-match": response["ETag"]})
+    chained = client.patch(
+        url, {"body": "x"}, content_type="application/json", headers={**JSON, "if-match": response["ETag"]}
+    )
     assert chained.status_code == 200
 
 
@@ -242,11 +244,26 @@ def test_r06_if_unmodified_since_on_write(client, articles):
     settle_everything()
     url = f"/api/articles/{articles[0].pk}/"
     old = "Sat, 31 May 2025 00:00:00 GMT"
-    assert client.patch(url, {"body": "x"}, content_type="application/json", headers={"if-unmodified-since": old}).status_code == 412
+    assert (
+        client.patch(
+            url, {"body": "x"}, content_type="application/json", headers={"if-unmodified-since": old}
+        ).status_code
+        == 412
+    )
     now = "Sun, 01 Jun 2025 00:00:00 GMT"
-    assert client.patch(url, {"body": "x"}, content_type="application/json", headers={"if-unmodified-since": now}).status_code == 200
+    assert (
+        client.patch(
+            url, {"body": "x"}, content_type="application/json", headers={"if-unmodified-since": now}
+        ).status_code
+        == 200
+    )
     # the write moved updated_at: the same date is now too old, though no Last-Modified is sent yet
-    assert client.patch(url, {"body": "y"}, content_type="application/json", headers={"if-unmodified-since": now}).status_code == 412
+    assert (
+        client.patch(
+            url, {"body": "y"}, content_type="application/json", headers={"if-unmodified-since": now}
+        ).status_code
+        == 412
+    )
 
 
 def test_r01_write_to_missing_object_is_404_not_412(client):
@@ -256,7 +273,9 @@ def test_r01_write_to_missing_object_is_404_not_412(client):
 
 def test_r01_write_object_permission_before_412(client, articles):
     Article._base_manager.filter(pk=articles[0].pk).update(title="secret")
-    response = client.patch(f"/api/articles/{articles[0].pk}/", {}, content_type="application/json", headers={"if-match": '"x"'})
+    response = client.patch(
+        f"/api/articles/{articles[0].pk}/", {}, content_type="application/json", headers={"if-match": '"x"'}
+    )
     assert response.status_code == 403
 
 
@@ -342,10 +361,15 @@ def test_r24_rolled_back_change_keeps_the_etag(client, mode, commit, articles, u
     assert get(client, url, first["ETag"]).status_code == 304
 
 
-def test_r24_counter_304_while_change_uncommitted_then_200(client, settings, articles, django_capture_on_commit_callbacks):
+def test_r24_counter_304_while_change_uncommitted_then_200(
+    client, settings, articles, django_capture_on_commit_callbacks
+):
     """A reader between the write and the bump sees old data with the old tag: fine."""
     settings.HTTPCACHE = {**settings.HTTPCACHE, "VERSION_MODE": "counter", "VERSION_CACHE": "versions"}
-    settings.CACHES = {**settings.CACHES, "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "v2"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "v2"},
+    }
     settings.DEBUG = True
     versions.reset_stores()
     first = get(client, "/api/articles/")
@@ -370,7 +394,9 @@ def test_variant_renderer(client, mode, articles):
     html = client.get("/api/articles/", headers={"accept": "text/html"})
     assert json["ETag"] != html["ETag"]
     assert "Accept" in json["Vary"] and "Accept" in html["Vary"]
-    assert client.get("/api/articles/", headers={"accept": "text/html", "if-none-match": json["ETag"]}).status_code == 200
+    assert (
+        client.get("/api/articles/", headers={"accept": "text/html", "if-none-match": json["ETag"]}).status_code == 200
+    )
 
 
 def test_variant_user_for_private_policy(client, mode):
@@ -444,7 +470,10 @@ def test_untracked_counter_mode_falls_back(client, settings, caplog):
 
 def test_store_failure_falls_back_to_aggregate(client, settings, articles, monkeypatch, caplog):
     settings.HTTPCACHE = {**settings.HTTPCACHE, "VERSION_MODE": "counter", "VERSION_CACHE": "versions"}
-    settings.CACHES = {**settings.CACHES, "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "v3"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "v3"},
+    }
     settings.DEBUG = True
     versions.reset_stores()
     counter_etag = get(client, "/api/articles/")["ETag"]
@@ -472,7 +501,9 @@ def test_write_compares_with_the_tag_of_a_private_get(client, articles):
     url = f"/api/private-articles/{articles[0].pk}/"
     first = get(client, url)
     assert first["Cache-Control"] == "private, no-cache"
-    response = client.patch(url, {"body": "x"}, content_type="application/json", headers={**JSON, "if-match": first["ETag"]})
+    response = client.patch(
+        url, {"body": "x"}, content_type="application/json", headers={**JSON, "if-match": first["ETag"]}
+    )
     assert response.status_code == 200
     assert response["ETag"] == get(client, url)["ETag"]
 
@@ -496,7 +527,9 @@ def test_r16_tag_after_commit_for_a_model_without_version_fields(client, mode):
     assert response.status_code == 200
     assert response["ETag"] != etag
     assert response["ETag"] == get(client, url)["ETag"]
-    again = client.patch(url, {"name": "teal"}, content_type="application/json", headers={**JSON, "if-match": response["ETag"]})
+    again = client.patch(
+        url, {"name": "teal"}, content_type="application/json", headers={**JSON, "if-match": response["ETag"]}
+    )
     assert again.status_code == 200
 
 

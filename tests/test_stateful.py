@@ -29,7 +29,14 @@ from django.db import transaction
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from django_httpcache import versions
 from django_httpcache.models import ModelStamp
@@ -38,7 +45,13 @@ from tests.testapp.models import Article, Tag
 EXAMPLES = int(os.environ.get("HTTPCACHE_STATEFUL_EXAMPLES", "4"))
 STEPS = int(os.environ.get("HTTPCACHE_STATEFUL_STEPS", "60"))
 JSON = {"accept": "application/json"}
-LISTS = ["/api/articles/", "/api/articles/?page=2", "/api/articles/?tag=red", "/api/articles/?page_size=3", "/api/article-list/"]
+LISTS = [
+    "/api/articles/",
+    "/api/articles/?page=2",
+    "/api/articles/?tag=red",
+    "/api/articles/?page_size=3",
+    "/api/article-list/",
+]
 TAG_NAMES = ["red", "blue", "green"]
 STATS: Counter[str] = Counter()
 
@@ -111,9 +124,12 @@ class ValidatorHistory(RuleBasedStateMachine):
         return Article.objects.get(pk=data.draw(st.sampled_from(pks))) if pks else None
 
     # One rule for all writes, so that reads (several rules) are drawn more often.
-    @rule(data=st.data(), kind=st.sampled_from(
-        ["create", "save", "delete", "queryset update", "bulk_create", "m2m", "rename", "rollback"]
-    ))
+    @rule(
+        data=st.data(),
+        kind=st.sampled_from(
+            ["create", "save", "delete", "queryset update", "bulk_create", "m2m", "rename", "rollback"]
+        ),
+    )
     def write(self, data, kind) -> None:
         article = self.pick(data)
         if kind == "create":
@@ -124,7 +140,9 @@ class ValidatorHistory(RuleBasedStateMachine):
         elif kind == "delete" and article is not None:
             article.delete()
         elif kind == "queryset update":
-            if not Article.objects.filter(pk__in=Article.objects.values("pk")[:2]).update(body=data.draw(st.sampled_from("pq"))):
+            if not Article.objects.filter(pk__in=Article.objects.values("pk")[:2]).update(
+                body=data.draw(st.sampled_from("pq"))
+            ):
                 return
         elif kind == "bulk_create":
             Article.objects.bulk_create([Article(title="bulk") for _ in range(data.draw(st.integers(1, 3)))])
@@ -134,7 +152,7 @@ class ValidatorHistory(RuleBasedStateMachine):
                 return
             (article.tags.add if data.draw(st.booleans()) else article.tags.remove)(tag)
         elif kind == "rename":
-            name, new = data.draw(st.sampled_from(TAG_NAMES)), data.draw(st.sampled_from(TAG_NAMES + ["grey"]))
+            name, new = data.draw(st.sampled_from(TAG_NAMES)), data.draw(st.sampled_from([*TAG_NAMES, "grey"]))
             tag = Tag.objects.filter(name=name).first()
             if tag is None or name == new or Tag.objects.filter(name=new).exists():
                 return
@@ -175,7 +193,9 @@ class ValidatorHistory(RuleBasedStateMachine):
         response = self.get(url)
         STATS["gets"] += 1
         if response.status_code == 200 and "ETag" in response:
-            self.seen.append((url, response["ETag"], response.headers.get("Last-Modified"), response.content, self.writes))
+            self.seen.append(
+                (url, response["ETag"], response.headers.get("Last-Modified"), response.content, self.writes)
+            )
 
     # Reads outnumber writes in real traffic; extra rules make them more likely here.
     @rule(data=st.data())
@@ -210,13 +230,17 @@ class ValidatorHistory(RuleBasedStateMachine):
         elif response.status_code == 200 and response.content == body:
             STATS["conservative 200"] += 1
 
-    @precondition(lambda self: any("/api/articles/" in s[0] and s[0].rstrip("/").split("/")[-1].isdigit() for s in self.seen))
+    @precondition(
+        lambda self: any("/api/articles/" in s[0] and s[0].rstrip("/").split("/")[-1].isdigit() for s in self.seen)
+    )
     @rule(data=st.data())
     def conditional_write(self, data) -> None:
         details = [s for s in self.seen if s[0].rstrip("/").split("/")[-1].isdigit()]
         url, etag, _, body, _ = data.draw(st.sampled_from(details))
         before = self.client.get(url, headers=JSON)
-        response = self.client.patch(url, {"body": "w"}, content_type="application/json", headers={**JSON, "if-match": etag})
+        response = self.client.patch(
+            url, {"body": "w"}, content_type="application/json", headers={**JSON, "if-match": etag}
+        )
         assert response.status_code < 500
         if response.status_code == 200:
             assert before.content == body, "lost update: If-Match matched a copy that was not current"

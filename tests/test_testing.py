@@ -41,7 +41,9 @@ def test_assert_conditional_catches_a_stale_304(client, state):
 @pytest.mark.django_db
 def test_assert_conditional_with_models(client):
     article = ArticleFactory()
-    assert_conditional(client, f"/api/articles/{article.pk}/", headers=JSON, change=lambda: Article.objects.get(pk=article.pk).save())
+    assert_conditional(
+        client, f"/api/articles/{article.pk}/", headers=JSON, change=lambda: Article.objects.get(pk=article.pk).save()
+    )
 
 
 @pytest.mark.django_db

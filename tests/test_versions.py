@@ -7,7 +7,6 @@ import logging
 import pytest
 from django.core.cache import caches
 from django.db import transaction
-from django.test import override_settings
 
 from catalog.models import Category, Product
 from django_httpcache import versions
@@ -29,7 +28,10 @@ def serial(model) -> int:
 
 @pytest.fixture
 def counter(settings):
-    settings.CACHES = {**settings.CACHES, "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "versions"}}
+    settings.CACHES = {
+        **settings.CACHES,
+        "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "versions"},
+    }
     settings.DEBUG = True  # a per-process store is only allowed in DEBUG (one process)
     settings.HTTPCACHE = {**settings.HTTPCACHE, **COUNTER}
     caches["versions"].clear()
@@ -206,12 +208,15 @@ def test_counter_not_bumped_before_commit(counter, django_capture_on_commit_call
 def test_r24_counter_rollback_bumps_nothing(counter, django_capture_on_commit_callbacks):
     article = Article.objects.create(title="a")
     first = tokens(counter, Article)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            article.title = "b"
-            article.save()
-            Article.objects.filter(pk=article.pk).update(body="x")
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        article.title = "b"
+        article.save()
+        Article.objects.filter(pk=article.pk).update(body="x")
+        raise RuntimeError
     assert callbacks == []
     assert tokens(counter, Article) == first
 

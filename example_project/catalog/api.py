@@ -76,5 +76,3 @@ class PingView(CachePolicyMixin, APIView):
 
     def get(self, request):
         return Response({"ok": True})
-
-

@@ -35,4 +35,3 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
-

@@ -53,10 +53,14 @@ def targets(measured: dict[str, Any]) -> list[tuple[str, str, bool]]:
     for size, goal in ((100, 20), (1_000, 150)):
         for mode in ("counter", "aggregate"):
             saving = lists[size]["plain DRF 200"].median / lists[size][f"ours {mode} 304"].median
-            rows.append((f"{mode} 304 ≥ {goal}× cheaper than plain DRF 200 at N={size:,}", _ratio(saving), saving >= goal))
+            rows.append(
+                (f"{mode} 304 ≥ {goal}× cheaper than plain DRF 200 at N={size:,}", _ratio(saving), saving >= goal)
+            )
     for mode in ("counter", "aggregate"):
         worst = max(measured["added_work"][mode] / lists[n]["plain DRF 200"].median for n in SIZES)
-        rows.append((f"{mode} 200 overhead ≤ 5% over plain DRF (added work, worst N)", f"{worst * 100:+.1f}%", worst <= 0.05))
+        rows.append(
+            (f"{mode} 200 overhead ≤ 5% over plain DRF (added work, worst N)", f"{worst * 100:+.1f}%", worst <= 0.05)
+        )
     hash_share = _hash_share(measured["megabyte"])
     rows.append(("body hash ≤ 2% of a 1 MB DRF response (added work)", f"{hash_share * 100:+.2f}%", hash_share <= 0.02))
     return rows

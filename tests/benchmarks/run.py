@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import os
 import platform
 import statistics
@@ -35,7 +36,7 @@ def setup() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("seed_demo", products=max(SIZES), stdout=open(os.devnull, "w"))
+    call_command("seed_demo", products=max(SIZES), stdout=io.StringIO())
 
 
 # -- in-process ------------------------------------------------------------------------
@@ -146,7 +147,7 @@ def added_work() -> dict[str, float]:
         with override_settings(HTTPCACHE={**settings.HTTPCACHE, "VERSION_MODE": mode}):
             policy = conf.policy("catalog")
 
-            def work():
+            def work(policy=policy):
                 current = for_queryset(Product.objects.all(), variant_key(request, policy, "application/json"))
                 response = HttpResponse()
                 set_validators(response, current)

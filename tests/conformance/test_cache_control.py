@@ -23,7 +23,9 @@ def fetch(client, settings, state):
         if surface == "middleware":
             settings.HTTPCACHE = {**settings.HTTPCACHE, "DEFAULT_POLICY": policy}
             return client.get("/plain/", headers=headers)
-        return client.get(f"/api/policy/?policy={policy}&status={status}", headers={"accept": "application/json", **headers})
+        return client.get(
+            f"/api/policy/?policy={policy}&status={status}", headers={"accept": "application/json", **headers}
+        )
 
     return run
 

@@ -112,5 +112,7 @@ def test_r17_precondition_required(client, url):
     response = client.patch(url, data={}, content_type="application/json")
     assert response.status_code == 428
     etag = client.get(url, headers={"accept": "application/json"})["ETag"]
-    ok = client.patch(url, data={}, content_type="application/json", headers={"if-match": etag, "accept": "application/json"})
+    ok = client.patch(
+        url, data={}, content_type="application/json", headers={"if-match": etag, "accept": "application/json"}
+    )
     assert ok.status_code == 200

@@ -49,7 +49,9 @@ class Server:
     log: Path
     auth: dict[str, str] = field(default_factory=lambda: basic_auth("demo", "demo-password"))
 
-    def request(self, method: str, path: str, headers: Mapping[str, str] | None = None, body: object = None) -> Response:
+    def request(
+        self, method: str, path: str, headers: Mapping[str, str] | None = None, body: object = None
+    ) -> Response:
         data = None
         headers = dict(headers or {})
         if body is not None:

@@ -51,8 +51,11 @@ def test_counter_mode_refuses_a_per_process_store():
             {"price": "1.00"},
         )
         assert write.status == 200
-        statuses = [server.get("/api/products/", accept="application/json", if_none_match=old.headers["ETag"]).status for _ in range(20)]
+        statuses = [
+            server.get("/api/products/", accept="application/json", if_none_match=old.headers["ETag"]).status
+            for _ in range(20)
+        ]
         assert 304 not in statuses
         assert "Counter mode refused" in server.log.read_text()
-        with pytest.raises(RuntimeError, match="httpcache.E020"):
+        with pytest.raises(RuntimeError, match=r"httpcache\.E020"):
             server.manage("check")

@@ -80,8 +80,13 @@ def test_concurrent_read_modify_write_loses_nothing(counter_site):
     successes, failed = stats["200"], stats["412"]
     record(
         "concurrency (8 clients, If-Match PATCH)",
-        {"steps": stats["attempts"], "412": failed, "5xx": sum(v for k, v in stats.items() if k.startswith("5")),
-         "lost updates": start_version + successes - version_of(server, 1), "successful writes": successes},
+        {
+            "steps": stats["attempts"],
+            "412": failed,
+            "5xx": sum(v for k, v in stats.items() if k.startswith("5")),
+            "lost updates": start_version + successes - version_of(server, 1),
+            "successful writes": successes,
+        },
     )
     assert successes + failed == stats["attempts"], stats
     assert successes > 0 and failed > 0, stats  # they did race
@@ -115,11 +120,24 @@ class Ledger:
             return any(received < started and acked < sent for started, acked in self.writes.get(url, ()))
 
 
-READ_URLS = ["/api/products/?page_size=10", "/api/products/?category=books", "/api/products/1/", "/api/products/2/", "/products/"]
+READ_URLS = [
+    "/api/products/?page_size=10",
+    "/api/products/?category=books",
+    "/api/products/1/",
+    "/api/products/2/",
+    "/products/",
+]
 
 
-def mixed_load(server: Server, seconds: float, stats: Counter[str], phases: dict[str, Counter[str]] | None = None,
-               phase: list[str] | None = None, readers: int = 4, writers: int = 2) -> None:
+def mixed_load(
+    server: Server,
+    seconds: float,
+    stats: Counter[str],
+    phases: dict[str, Counter[str]] | None = None,
+    phase: list[str] | None = None,
+    readers: int = 4,
+    writers: int = 2,
+) -> None:
     ledger = Ledger()
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -146,7 +164,7 @@ def mixed_load(server: Server, seconds: float, stats: Counter[str], phases: dict
                 count("5xx")
             elif reply.status == 304:
                 count("304")
-                etag, received = copies[url]
+                _etag, received = copies[url]
                 if ledger.certainly_missed(url, received, sent):
                     count("false 304")
                     count(f"false 304: {url} ({phase[0] if phase else 'load'})")
@@ -163,7 +181,9 @@ def mixed_load(server: Server, seconds: float, stats: Counter[str], phases: dict
                 continue
             started = time.monotonic()
             reply = server.request(
-                "PATCH", f"/api/products/{pk}/", {**server.auth, **JSON, "If-Match": current.headers["ETag"]},
+                "PATCH",
+                f"/api/products/{pk}/",
+                {**server.auth, **JSON, "If-Match": current.headers["ETag"]},
                 {"price": f"{rng.randint(1, 999)}.00"},
             )
             count("writes")
@@ -246,7 +266,12 @@ def test_mixed_load(counter_site):
     growth = max(after[pid] - before.get(pid, after[pid]) for pid in after)
     record(
         f"load ({seconds:.0f} s, 6 readers, 2 writers)",
-        {"steps": stats["requests"], **stats, "RSS before KiB": max(before.values()), "RSS after KiB": max(after.values())},
+        {
+            "steps": stats["requests"],
+            **stats,
+            "RSS before KiB": max(before.values()),
+            "RSS after KiB": max(after.values()),
+        },
     )
     assert stats["5xx"] == 0 and stats["false 304"] == 0, stats
     assert growth < 20 * 1024, f"a worker grew by {growth} KiB"

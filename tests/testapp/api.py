@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from rest_framework import generics, pagination, permissions, serializers, viewsets
-from rest_framework.decorators import action
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.response import Response
 from rest_framework.views import APIView

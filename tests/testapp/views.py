@@ -7,7 +7,6 @@ from collections import Counter
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-
 from django.http import HttpResponse, HttpResponseForbidden, StreamingHttpResponse
 from django.views import View
 

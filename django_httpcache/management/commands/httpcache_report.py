@@ -26,11 +26,11 @@ class Command(BaseCommand):
             [row.route, row.name, f"{row.policy} ({row.source})", row.validators, ", ".join(row.vary) or "—"]
             for row in found
         ]
-        widths = [max(len(str(cell)) for cell in column) for column in zip(header, *table)]
-        line = "  ".join("{:<%d}" % w for w in widths)
+        widths = [max(len(str(cell)) for cell in column) for column in zip(header, *table, strict=False)]
+        line = "  ".join(f"{{:<{w}}}" for w in widths)
         self.stdout.write(line.format(*header).rstrip())
         self.stdout.write(line.format(*("-" * w for w in widths)).rstrip())
-        for row, cells in zip(found, table):
+        for row, cells in zip(found, table, strict=False):
             self.stdout.write(line.format(*cells).rstrip())
             for warning in row.warnings:
                 self.stdout.write(self.style.WARNING(f"    ! {warning}"))
