@@ -86,36 +86,21 @@ def _rule_policy(route: str, name: str, callback: Any) -> tuple[str | None, str]
 
 
 def _validators(callback: Any, handler: Any, cls: Any, action: str | None, policy: CachePolicy | None) -> str:
-    mode = conf.VERSION_MODE
+    # Decorators mark what conditional() takes; DRF views say it themselves.
     kind = getattr(handler, "httpcache_conditional", None) or getattr(callback, "httpcache_conditional", None)
-    if kind == "queryset":
-        return f"model versions: collection ({mode})"
-    if kind == "instance":
-        return "model versions: instance"
-    if kind == "values":
-        return "conditional(): view's values"
-    if cls is not None and hasattr(cls, "get_collection_validators"):
-        conditional = getattr(cls, "conditional_actions", {})
-        if action is not None:
-            found = conditional.get(action)
-        else:
-            from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
-
-            found = (
-                "collection"
-                if issubclass(cls, ListModelMixin)
-                else "instance"
-                if issubclass(cls, RetrieveModelMixin)
-                else None
-            )
-            if found is None and cls.get_validators is not getattr(cls.__mro__[-2], "get_validators", None):
-                found = "view"
-        if found == "collection":
-            return f"model versions: collection ({getattr(cls, 'version_mode', None) or mode})"
-        if found == "instance":
-            return "model versions: instance"
-        if found == "view":
-            return "get_validators()"
+    mode = conf.VERSION_MODE
+    if kind is None and cls is not None and hasattr(cls, "conditional_kind"):
+        kind = cls.conditional_kind(action)
+        mode = getattr(cls, "version_mode", None) or mode
+    labels = {
+        "queryset": f"model versions: collection ({mode})",
+        "collection": f"model versions: collection ({mode})",
+        "instance": "model versions: instance",
+        "values": "conditional(): view's values",
+        "view": "get_validators()",
+    }
+    if kind in labels:
+        return labels[kind]
     if MIDDLEWARE in settings.MIDDLEWARE and conf.BODY_ETAG and not (policy and policy.no_store):
         return "body hash (middleware; not for streamed responses)"
     return "none"

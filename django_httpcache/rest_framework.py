@@ -155,21 +155,28 @@ class ConditionalMixin(CachePolicyMixin):
     def get_collection_validators(self, queryset: models.QuerySet[Any]) -> Validators:
         return for_queryset(queryset, self.variant(), dependencies=self.get_etag_dependencies(), mode=self.version_mode)
 
-    def _kind(self) -> str | None:
-        action = getattr(self, "action", None)
+    @classmethod
+    def conditional_kind(cls, action: str | None) -> str | None:
+        """What a GET answers from: "collection" (paginate_queryset), "instance"
+        (get_object), "view" (get_validators()) or None. Also read by httpcache_report."""
         if action is not None:
-            return self.conditional_actions.get(action)
-        if isinstance(self, ListModelMixin):
+            return cls.conditional_actions.get(action)
+        if issubclass(cls, ListModelMixin):
             return "collection"
-        if isinstance(self, RetrieveModelMixin):
+        if issubclass(cls, RetrieveModelMixin):
             return "instance"
+        if cls.get_validators is not ConditionalMixin.get_validators:
+            return "view"
         return None
+
+    def _kind(self) -> str | None:
+        return self.conditional_kind(getattr(self, "action", None))
 
     # -- hooks -------------------------------------------------------------------------
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if request.method in preconditions.SAFE_METHODS and self._kind() is None:
+        if request.method in preconditions.SAFE_METHODS and self._kind() == "view":
             current = self.get_validators()
             if current is not None:
                 self._decide(current)

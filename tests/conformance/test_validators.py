@@ -8,6 +8,8 @@ import time
 import pytest
 from django.utils.http import parse_http_date
 
+from tests.test_middleware import GZIP_FIRST
+
 from .conftest import ALL, WITH_LAST_MODIFIED, WRITERS, surfaces
 
 REPEATED = ("Cache-Control", "Content-Location", "ETag", "Expires", "Last-Modified", "Vary")
@@ -61,15 +63,6 @@ def test_r14_tag_depends_on_the_negotiated_format(http, surface):
     json = http(surface, accept="application/json")
     html = http(surface, accept="text/html")
     assert json["ETag"] != html["ETag"] and "Accept" in json["Vary"]
-
-
-GZIP_FIRST = [
-    "django.middleware.gzip.GZipMiddleware",
-    "django_httpcache.middleware.HttpCacheMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-]
 
 
 @surfaces(*ALL)
