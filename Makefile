@@ -30,9 +30,13 @@ demo: install
 	cd example_project && ../$(BIN)/gunicorn example_project.wsgi:application \
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
-# Debian packages the suite runs for real (redis-server for the live tests).
+# Debian packages the suite runs for real (redis-server for the live tests; chromium and
+# varnish for tests/e2e). varnishd lives in /usr/sbin, which a non-root PATH may lack.
+# Braces around $(APT_INSTALL): it is `update && install`, and `a || b && c` would always install.
 prereqs:
-	@command -v redis-server >/dev/null || $(APT_INSTALL) redis-server
+	@command -v redis-server >/dev/null || { $(APT_INSTALL) redis-server; }
+	@command -v chromium >/dev/null || { $(APT_INSTALL) chromium; }
+	@command -v varnishd >/dev/null || test -x /usr/sbin/varnishd || { $(APT_INSTALL) varnish; }
 
 test: install prereqs
 	$(BIN)/python -m pytest --conformance-table docs/conformance.md
@@ -58,7 +62,7 @@ clean:
 # Benchmarks (not part of `make test`): writes docs/performance.md and docs/performance.png.
 BENCH_DEPS = 'drf-extensions==0.8.0' 'matplotlib>=3.8'
 
-bench: install
+bench: install prereqs
 	$(BIN)/python -m pip install --quiet $(BENCH_DEPS)
-	@command -v wrk >/dev/null && command -v redis-server >/dev/null || $(APT_INSTALL) wrk redis-server
+	@command -v wrk >/dev/null || { $(APT_INSTALL) wrk; }
 	$(BIN)/python -m tests.benchmarks.run

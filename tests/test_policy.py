@@ -262,6 +262,13 @@ def test_inline_policy_messages_do_not_name_settings():
     assert "HTTPCACHE" not in str(info.value) and "views.x" in str(info.value)
 
 
+@pytest.mark.parametrize("status", [301, 308, 404, 410])
+def test_immutable_only_for_answers_that_cannot_change(status):
+    static = CachePolicy.parse("public, max-age=31536000, immutable")
+    assert cc(applied(static, status=status)) == "public, max-age=31536000"
+    assert cc(applied(static, status=200)) == "public, max-age=31536000, immutable"
+
+
 @pytest.mark.parametrize("status", [404, 410])
 def test_r23_404_and_410_keep_the_policy(status):
     assert cc(applied(CATALOG, status=status)) == CATALOG_HEADER

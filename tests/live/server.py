@@ -83,6 +83,7 @@ def manage(env: Mapping[str, str], *args: str) -> str:
         capture_output=True,
         text=True,
         check=False,
+        timeout=300,
     )
     if result.returncode:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -100,6 +101,22 @@ def example_server(
 ) -> Iterator[Server]:
     """A fresh database, seeded, served by gunicorn on a free loopback port."""
     workdir = Path(tempfile.mkdtemp(prefix="httpcache-live-"))
+    try:
+        with _served(workdir, workers, threads, env, products, extra_args) as server:
+            yield server
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def _served(
+    workdir: Path,
+    workers: int,
+    threads: int,
+    env: Mapping[str, str] | None,
+    products: int,
+    extra_args: tuple[str, ...],
+) -> Iterator[Server]:
     port = free_port()
     full_env = {
         "EXAMPLE_DB_PATH": str(workdir / "db.sqlite3"),
@@ -153,4 +170,3 @@ def example_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
