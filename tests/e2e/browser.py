@@ -8,15 +8,15 @@ own, so the log lines it caused are told apart from everything else's.
 
 from __future__ import annotations
 
-import re
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .peers import AccessLog
 
 if TYPE_CHECKING:  # playwright is imported by the tests only once they know it is installed
     from playwright.sync_api import BrowserContext, Page, Playwright
@@ -33,53 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 15_000  # any one browser action: launch, navigation, evaluation, ...
-
-# gunicorn's default access log format: h l u t "r" s b "f" "a"
-LINE = re.compile(
-    r'^\S+ \S+ \S+ \[[^\]]*\] "(?P<method>\S+) (?P<target>\S+) [^"]*" (?P<status>\d{3}) \S+'
-    r' "[^"]*" "(?P<agent>[^"]*)"$'
-)
-
-
-@dataclass(frozen=True)
-class Hit:
-    method: str
-    target: str
-    status: int
-
-
-class AccessLog:
-    """The lines one user agent caused in gunicorn's access log."""
-
-    def __init__(self, path: Path, agent: str) -> None:
-        self.path = path
-        self.agent = agent
-
-    def hits(self) -> list[Hit]:
-        text = self.path.read_text() if self.path.exists() else ""
-        out = []
-        for line in text.splitlines():
-            match = LINE.match(line)
-            if match and match["agent"] == self.agent:
-                out.append(Hit(match["method"], match["target"], int(match["status"])))
-        return out
-
-    def of(self, target: str) -> list[int]:
-        """Statuses of the GETs of ``target``, in log order."""
-        return [hit.status for hit in self.hits() if hit.method == "GET" and hit.target == target]
-
-    def settled(self, target: str, count: int, timeout: float = 10.0, quiet: float = 0.5) -> list[int]:
-        """Statuses of ``target`` once ``count`` of them are logged and no more follow for ``quiet`` s.
-
-        gunicorn writes a line just after it sent the response, so a line may trail the
-        browser's load event by a moment: wait for the expected ones, then a little more so
-        an unexpected extra one is seen too.
-        """
-        deadline = time.monotonic() + timeout
-        while len(self.of(target)) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(quiet)
-        return self.of(target)
 
 
 @dataclass

@@ -25,8 +25,11 @@ from pathlib import Path
 
 from tests.live.server import BIN, EXAMPLE, Response, Server, free_port
 
-# gunicorn's default access log format: ... "GET /path?query HTTP/1.1" 200 123 "-" "agent"
-ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<target>\S+) HTTP/[\d.]+" (?P<status>\d{3}) ')
+# gunicorn's default access log format: h l u t "r" s b "f" "a"
+ACCESS_LINE = re.compile(
+    r'^\S+ \S+ \S+ \[[^\]]*\] "(?P<method>\S+) (?P<target>\S+) [^"]*" (?P<status>\d{3}) \S+'
+    r' "[^"]*" "(?P<agent>[^"]*)"$'
+)
 
 
 @dataclass(frozen=True)
@@ -37,10 +40,12 @@ class Hit:
 
 
 class AccessLog:
-    """The requests that reached gunicorn, parsed from its access log."""
+    """The requests that reached gunicorn, parsed from its access log (those of one
+    user agent only, when ``agent`` is given)."""
 
-    def __init__(self, server: Server) -> None:
-        self.path = server.workdir / "access.log"
+    def __init__(self, server: Server | Path, agent: str | None = None) -> None:
+        self.path = server if isinstance(server, Path) else server.workdir / "access.log"
+        self.agent = agent
 
     def entries(self) -> list[Hit]:
         try:
@@ -49,10 +54,23 @@ class AccessLog:
             return []
         hits = []
         for line in text.splitlines():
-            match = ACCESS_LINE.search(line)
-            if match:
+            match = ACCESS_LINE.match(line)
+            if match and (self.agent is None or match["agent"] == self.agent):
                 hits.append(Hit(match["method"], match["target"], int(match["status"])))
         return hits
+
+    def of(self, target: str) -> list[int]:
+        """Statuses of the GETs of ``target``, in log order."""
+        return [hit.status for hit in self.entries() if hit.method == "GET" and hit.target == target]
+
+    def settled(self, target: str, count: int, timeout: float = 10.0, quiet: float = 0.5) -> list[int]:
+        """Statuses of ``target`` once ``count`` of them are logged and no more follow for
+        ``quiet`` s (gunicorn writes a line just after sending the response)."""
+        deadline = time.monotonic() + timeout
+        while len(self.of(target)) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(quiet)
+        return self.of(target)
 
     def count(self, target: str, status: int | None = None, method: str = "GET") -> int:
         return sum(
