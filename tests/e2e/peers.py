@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -23,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.live.server import BIN, EXAMPLE, Response, Server, free_port
+from tests.live.server import BIN, EXAMPLE, Response, Server, free_port, stop_process, wait_until_ready
 
 # gunicorn's default access log format: h l u t "r" s b "f" "a"
 ACCESS_LINE = re.compile(
@@ -206,35 +205,17 @@ def varnish(binary: str, backend: Server, vcl: str, *, start_timeout: float = 60
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     instance = Varnish(f"http://127.0.0.1:{port}", workdir, process, log, backend)
     try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"varnishd exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    pass
-                if instance.get("/health/").status == 200:
-                    break
-            except OSError:
+
+        def ready() -> bool:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"varnishd did not start in {start_timeout} s:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
+            return instance.get("/health/").status == 200
+
+        wait_until_ready("varnishd", process, log, ready, timeout=start_timeout)
         yield instance
     finally:
         stop_process(process)
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> None:
-    """SIGTERM the process we started (by its pid), then SIGKILL it if it lingers."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout)
 
 
 def manage(server: Server, *args: str, timeout: float = 120.0) -> str:

@@ -14,7 +14,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,23 +150,36 @@ def _served(
         )
     server = Server(f"http://127.0.0.1:{port}", full_env, process, workdir, log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{log.read_text()}")
-            try:
-                if server.get("/health/").status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+        wait_until_ready("gunicorn", process, log, lambda: server.get("/health/").status == 200)
         yield server
     finally:
+        stop_process(process)
+
+
+def wait_until_ready(
+    name: str, process: subprocess.Popen, log: Path, ready: Callable[[], bool], timeout: float = 30
+) -> None:
+    """Poll ``ready()`` until it holds; fail with the daemon's log if it exits or times out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not start in {timeout} s:\n{log.read_text(errors='replace')}")
+        time.sleep(0.1)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """SIGTERM the process we started (by its pid), then SIGKILL it if it lingers."""
+    if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
