@@ -1,4 +1,4 @@
-"""Version matrix: `nox -l` lists the sessions, `nox -s tests-3.13(django='6.1')` runs one.
+"""Version matrix: `nox -l` lists the sessions, `nox -s "tests(3.13-django6.1)"` runs one.
 
 Interpreters come from pyenv (~/.pyenv/versions/*/bin), appended to PATH so that
 `python3.12` and `python3.13` are found.

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, models
+from django.db import models
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -21,7 +21,7 @@ from . import preconditions
 from .conf import conf, declare_policy, policy_for
 from .policy import CachePolicy, PolicyError, apply
 from .preconditions import Validators
-from .validators import for_instance, for_queryset, for_values, variant_key
+from .validators import after_write, for_instance, for_queryset, for_values, variant_key
 
 __all__ = ["cache_policy", "conditional"]
 
@@ -198,7 +198,7 @@ def conditional(
                     return short
                 response: HttpResponseBase = await view(*args, **kwargs)
                 if request.method in REPLACING_METHODS and 200 <= response.status_code < 300:
-                    current = _settled(await acompute(request, view_args, kwargs))  # R16: the new tag
+                    current = after_write(await acompute(request, view_args, kwargs))  # R16: the new tag
                 after(request, response, current)
                 return response
 
@@ -215,7 +215,7 @@ def conditional(
                     return short
                 response: HttpResponseBase = view(*args, **kwargs)
                 if request.method in REPLACING_METHODS and 200 <= response.status_code < 300:
-                    current = _settled(compute(request, view_args, kwargs))  # R16: the new tag
+                    current = after_write(compute(request, view_args, kwargs))  # R16: the new tag
                 after(request, response, current)
                 return response
 
@@ -227,14 +227,6 @@ def conditional(
         return wrapper  # type: ignore[no-any-return]
 
     return decorator
-
-
-def _settled(current: Validators) -> Validators:
-    """No R16 tag from store tokens while a transaction (ATOMIC_REQUESTS) is still open:
-    its own bump comes at commit, so that tag would already be stale. None is better."""
-    if current.from_store and any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
-        return Validators(exists=current.exists)
-    return current
 
 
 def _finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -272,12 +272,6 @@ class CachePolicy:
             return "no-store"
         return "private, no-cache" if private or self.private else "no-cache"
 
-    @cached_property
-    def mutable(self) -> CachePolicy:
-        """This policy without immutable, for statuses whose answer can change (a 404
-        for an asset not deployed yet must not be kept for a year as immutable)."""
-        return replace(self, immutable=False) if self.immutable else self
-
     def _directives(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in DIRECTIVES}
 
@@ -428,9 +422,11 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
             header = _downgrade_header(header)
             vary = CREDENTIAL_VARY
     elif policy is not None:
-        if not (200 <= response.status_code < 300 or response.status_code == 304):
-            policy = policy.mutable
-        if gets_no_freshness(response.status_code):
+        status = response.status_code
+        # An immutable policy describes content that never changes: other answers (a 404
+        # for an asset not deployed yet) must not be kept for its year either.
+        changeable = policy.immutable and not (200 <= status < 300 or status == 304)
+        if changeable or gets_no_freshness(status):
             header = policy.error_header(private_response)
         elif private_response:
             header = policy.credentialed_header

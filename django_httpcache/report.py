@@ -91,7 +91,8 @@ def _validators(callback: Any, handler: Any, cls: Any, action: str | None, polic
     mode = conf.VERSION_MODE
     if kind is None and cls is not None and hasattr(cls, "conditional_kind"):
         kind = cls.conditional_kind(action)
-        mode = getattr(cls, "version_mode", None) or mode
+        if getattr(cls, "version_mode", None) == "aggregate":  # a view may opt out, not in
+            mode = "aggregate"
     labels = {
         "queryset": f"model versions: collection ({mode})",
         "collection": f"model versions: collection ({mode})",

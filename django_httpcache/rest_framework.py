@@ -30,7 +30,7 @@ from . import preconditions
 from .conf import conf, declare_policy, policy_for
 from .policy import CachePolicy, apply
 from .preconditions import Validators
-from .validators import for_instance, for_queryset, variant_key
+from .validators import after_write, for_instance, for_queryset, variant_key
 
 __all__ = [
     "CachePolicyMixin",
@@ -248,7 +248,7 @@ class ConditionalMixin(CachePolicyMixin):
         obj = self._httpcache_object
         if request.method in ("PUT", "PATCH") and obj is not None and 200 <= response.status_code < 300:
             # R16, computed after the commit, so that counter tokens bumped by it count.
-            preconditions.set_validators(response, self.get_instance_validators(obj))
+            preconditions.set_validators(response, after_write(self.get_instance_validators(obj)))
         return response
 
     def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]

@@ -108,6 +108,15 @@ def _dependencies(dependencies: Iterable[type[models.Model] | str]) -> list[type
 _warned: set[str] = set()
 
 
+def after_write(current: Validators) -> Validators:
+    """Validators to send with a successful write (R16), or none: a tag from store tokens
+    computed while the writing transaction is still open (ATOMIC_REQUESTS) would miss
+    the bump its own commit makes, and no tag is better than a wrong one."""
+    if current.from_store and any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        return Validators(exists=current.exists)
+    return current
+
+
 def _untracked(models_: Iterable[type[models.Model]]) -> bool:
     """Validators from an untracked model could miss a change (an update() through a
     plain manager, an m2m change): give none rather than risk a stale 304."""
@@ -182,7 +191,8 @@ def _counter_tokens(models_: Sequence[type[models.Model]], mode: str | None) -> 
     try:
         return store.tokens([versions.label(m) for m in models_])
     except versions.StoreError as exc:
-        logger.warning("%s; using aggregate mode for this request.", exc)
+        # The store logs the outage once; this is per request.
+        logger.debug("%s; using aggregate mode for this request.", exc)
         return None
 
 

@@ -1,13 +1,15 @@
 """Model versions: what changes when the data behind a representation changes (R24).
 
-Two places record a change to a *tracked* model:
+A change to a *tracked* model moves, once its transaction has committed:
 
-- the **stamp** (``ModelStamp`` row), written inside the changing transaction, for
-  changes that row aggregates cannot see (deletes, raw SQL, models without version
-  fields). A rolled-back change rolls its stamp back too.
-- the **counter store** (counter mode only): one token per model in a Django cache
-  alias shared by every process, replaced *after commit*, so a reader never sees a new
-  token with old data.
+- the model's **stamp** (a ``ModelStamp`` row), which aggregate-mode validators read
+  beside COUNT and MAX(updated_at): it sees what they cannot (a delete, raw SQL, a
+  model without version fields, a transaction that saved early and commits late);
+- the model's **token** in the version store (a Django cache alias shared by every
+  process), which counter-mode validators read instead of the database.
+
+A rolled-back change moves neither. Rows move too: a save, update(), bulk_update()
+or m2m change moves the row's version field and updated-at, for instance validators.
 
 Changes are noticed by signals (post_save, post_delete, m2m_changed), by the versioned
 QuerySet's bulk methods, and by ``bump()`` for anything else (raw SQL).
@@ -21,6 +23,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, cast
 
 from django.apps import apps
@@ -156,8 +159,8 @@ def bump(*targets: ModelOrInstance | str, using: str | None = None) -> None:
 
     A model marks its collections changed; an instance also moves its row's version
     fields (and the in-memory instance), so its own validators change. Call it inside
-    the transaction that made the change: the stamp and the touch are written there
-    (and rolled back with it); the counter store is bumped when it commits.
+    the transaction that made the change: the touch is written there (and rolled back
+    with it); the stamp and the version store move when it commits.
     """
     instances: dict[type[models.Model], list[models.Model]] = {}
     for target in targets:
@@ -171,8 +174,7 @@ def bump(*targets: ModelOrInstance | str, using: str | None = None) -> None:
             values = touch(model, [obj.pk for obj in objs], db)
             for obj in objs:
                 _refresh_in_memory(obj, values)
-        _stamp(model, db)
-        _bump_on_commit(model, db)
+        _record_on_commit(model, db)
 
 
 def _stamp(model: type[models.Model], using: str) -> None:
@@ -190,33 +192,49 @@ def _stamp(model: type[models.Model], using: str) -> None:
         stamps.filter(label=key).update(serial=F("serial") + 1, changed_at=now)
 
 
-def _bump_on_commit(model: type[models.Model], using: str) -> None:
-    """Replace the model's token once the change is committed.
+def _record_on_commit(model: type[models.Model], using: str) -> None:
+    """Record, once the transaction commits, that ``model`` changed.
 
-    Django runs on_commit callbacks right after COMMIT, in the writing thread, before
-    the writer's response leaves: a request that starts after a write was acknowledged
-    always sees the new token. Requests running concurrently with the write may see
-    either, as any read concurrent with a write may. A rollback bumps nothing.
+    After the commit, once per model: the stamp moves again (so a transaction that
+    saved early but commits late still changes collection tags and Last-Modified,
+    which cannot rely on MAX(updated_at) alone), and the model's token in the version
+    store is replaced. Django runs on_commit callbacks right after COMMIT, before the
+    writer's response leaves: a request that starts after a write was acknowledged
+    sees its effect; requests concurrent with it may see either, as any read
+    concurrent with a write may. A rollback records nothing.
     """
-    if conf.VERSION_MODE != "counter":
+    connection = transaction.get_connection(using)
+    connection.__dict__.setdefault("_httpcache_changed", set()).add(model)
+    if connection.in_atomic_block:
+        # Every change registers a callback; the first to run records all the changes
+        # of the connection, the others find nothing left.
+        transaction.on_commit(partial(_record_changes, using), using=using)
+    else:  # autocommit: the change is already committed
+        _record_changes(using)
+
+
+def _record_changes(using: str) -> None:
+    changed = transaction.get_connection(using).__dict__.get("_httpcache_changed")
+    if not changed:
         return
-    key = label(model)
-    transaction.on_commit(lambda: _bump_counter(key), using=using)
-
-
-def _bump_counter(key: str) -> None:
-    store = counter_store()
+    done = list(changed)
+    changed.clear()
+    for model in done:
+        _stamp(model, using)
+    store = writable_store()
     if store is not None:
-        store.bump([key])
+        store.bump(label(model) for model in done)
 
 
-def touch(model: type[models.Model], pks: Iterable[Any], using: str) -> dict[str, Any]:
-    """Move the version fields of rows whose representation changed (m2m, bulk ops)."""
+def touch(
+    model: type[models.Model], pks: Iterable[Any], using: str, only: Sequence[models.Field[Any, Any]] | None = None
+) -> dict[str, Any]:
+    """Move the version fields (or ``only`` these) of rows whose representation changed."""
     version, updated = row_fields(model)
     values: dict[str, Any] = {}
-    if version is not None:
+    if version is not None and (only is None or version in only):
         values[version.name] = F(version.name) + 1
-    if updated is not None:
+    if updated is not None and (only is None or updated in only):
         values[updated.name] = timezone.now()
     pks = list(pks)
     if values and pks:
@@ -260,16 +278,15 @@ def _on_save(
     model = concrete(sender)
     if model not in _tracked or _in_bulk(model):
         return
-    fields = row_fields(model)
-    if fields == (None, None):
-        _stamp(model, using)  # nothing on the row moves: the stamp has to
-    elif update_fields is not None and not {f.name for f in fields if f is not None} & set(update_fields):
-        # save(update_fields=[...]) without the version fields: move them anyway.
-        values = touch(model, [instance.pk], using)
+    if update_fields is not None:
+        # save(update_fields=[...]) leaving version fields out: move those anyway (the
+        # version was already moved in memory by pre_save).
+        missing = [f for f in row_fields(model) if f is not None and f.name not in update_fields]
+        values = touch(model, [instance.pk], using, only=missing) if missing else {}
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
-                setattr(instance, name, value)  # the version was already moved in memory
-    _bump_on_commit(model, using)
+                setattr(instance, name, value)
+    _record_on_commit(model, using)
 
 
 def _on_pre_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
@@ -294,13 +311,11 @@ def _on_delete(sender: type[models.Model], instance: models.Model, using: str, *
     for related, pks in instance.__dict__.pop("_httpcache_referring", ()):
         if pks:
             touch(related, pks, using)
-            _stamp(related, using)
-            _bump_on_commit(related, using)
+            _record_on_commit(related, using)
     model = concrete(sender)
     if model not in _tracked or _in_bulk(model):
         return
-    _stamp(model, using)  # a delete leaves no timestamp behind
-    _bump_on_commit(model, using)
+    _record_on_commit(model, using)  # a delete leaves no timestamp: the stamp moves
 
 
 def _m2m_names(
@@ -343,12 +358,10 @@ def _on_m2m(
     if this in _tracked:
         values = touch(this, [instance.pk], using)
         _refresh_in_memory(instance, values)
-        _stamp(this, using)
-        _bump_on_commit(this, using)
+        _record_on_commit(this, using)
     if other in _tracked:
         touch(other, pk_set or (), using)
-        _stamp(other, using)
-        _bump_on_commit(other, using)
+        _record_on_commit(other, using)
 
 
 def _refresh_in_memory(instance: models.Model, values: dict[str, Any]) -> None:
@@ -487,6 +500,7 @@ class CounterStore:
         self._retry: threading.Timer | None = None
         self._local = threading.local()
         self._down_until = 0.0
+        self._outage = False  # logged once when it starts, once when it ends
 
     @property
     def cache(self) -> Any:
@@ -510,10 +524,12 @@ class CounterStore:
                 for key in missing:
                     self.cache.add(key, new_token(), timeout)
                 found.update(self.cache.get_many(missing))
-            return [found[key] for key in keys]
+            tokens = [found[key] for key in keys]
         except Exception as exc:
             self._failed(exc)
             raise StoreError(f"version store {self.alias!r} failed: {exc!r}") from exc
+        self._recovered()
+        return tokens
 
     def bump(self, labels: Iterable[str]) -> None:
         # Always tried, cooldown or not: once the writer's response is out, every other
@@ -525,11 +541,13 @@ class CounterStore:
             with self._lock:
                 self._pending |= labels
             self._failed(exc)
+        else:
+            self._recovered()
 
     def _failed(self, exc: Exception) -> None:
-        first = time.monotonic() >= self._down_until
         self._down_until = time.monotonic() + self.COOLDOWN
-        if first:  # once per outage, not once per request
+        if not self._outage:
+            self._outage = True
             logger.warning(
                 "Version store %r failed (%r): counter-mode validators are off and changes are "
                 "kept until it answers again; collections use aggregate mode meanwhile.",
@@ -538,6 +556,11 @@ class CounterStore:
             )
         if self._pending:
             self._schedule_retry()
+
+    def _recovered(self) -> None:
+        if self._outage:
+            self._outage = False
+            logger.warning("Version store %r answers again.", self.alias)
 
     def _write(self, labels: set[str]) -> None:
         failed = self.cache.set_many({self.prefix + key: new_token() for key in labels}, conf.VERSION_TIMEOUT)
@@ -556,7 +579,7 @@ class CounterStore:
             with self._lock:
                 self._pending |= pending
             raise
-        logger.warning("Version store %r answers again; recorded the changes kept meanwhile.", self.alias)
+        logger.info("Version store %r: recorded the changes kept during its outage.", self.alias)
 
     def _schedule_retry(self) -> None:
         with self._lock:
@@ -582,6 +605,7 @@ _stores: dict[str, CounterStore] = {}
 _refused: set[str] = set()
 _UNDECIDED = object()
 _current: Any = _UNDECIDED  # counter_store()'s answer until a setting changes
+_writable: Any = _UNDECIDED  # writable_store()'s
 
 
 def is_per_process(alias: str) -> bool:
@@ -590,7 +614,7 @@ def is_per_process(alias: str) -> bool:
 
 
 def counter_store() -> CounterStore | None:
-    """The counter store when counter mode is on and safe to use, else None.
+    """The store counter-mode validators read, when counter mode is on and safe.
 
     A per-process cache (LocMemCache) would hand out stale 304s as soon as a second
     worker process exists, so outside DEBUG it is refused here as well as by the
@@ -598,13 +622,21 @@ def counter_store() -> CounterStore | None:
     """
     global _current
     if _current is _UNDECIDED:
-        _current = _decide_store()
+        _current = _shared_store(log=True) if conf.VERSION_MODE == "counter" else None
     return _current  # type: ignore[no-any-return]
 
 
-def _decide_store() -> CounterStore | None:
-    if conf.VERSION_MODE != "counter":
-        return None
+def writable_store() -> CounterStore | None:
+    """Where changes are recorded: the version store whenever it is shared, in either
+    mode, so that switching a project to counter mode never finds tokens that missed
+    the writes made meanwhile."""
+    global _writable
+    if _writable is _UNDECIDED:
+        _writable = _shared_store(log=conf.VERSION_MODE == "counter")
+    return _writable  # type: ignore[no-any-return]
+
+
+def _shared_store(*, log: bool) -> CounterStore | None:
     alias = conf.VERSION_CACHE
     problem = None
     if alias not in settings.CACHES:
@@ -612,7 +644,7 @@ def _decide_store() -> CounterStore | None:
     elif is_per_process(alias) and not settings.DEBUG:
         problem = f"CACHES[{alias!r}] is per-process and cannot be shared by worker processes"
     if problem is not None:
-        if alias not in _refused:
+        if log and alias not in _refused:
             _refused.add(alias)
             logger.error("Counter mode refused: %s; using aggregate mode (see manage.py check).", problem)
         return None
@@ -627,10 +659,10 @@ def _decide_store() -> CounterStore | None:
 
 
 def reset_stores() -> None:
-    global _current
+    global _current, _writable
     _stores.clear()
     _refused.clear()
-    _current = _UNDECIDED
+    _current = _writable = _UNDECIDED
 
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:

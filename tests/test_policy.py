@@ -263,9 +263,9 @@ def test_inline_policy_messages_do_not_name_settings():
 
 
 @pytest.mark.parametrize("status", [301, 308, 404, 410])
-def test_immutable_only_for_answers_that_cannot_change(status):
+def test_immutable_policies_give_other_answers_no_freshness(status):
     static = CachePolicy.parse("public, max-age=31536000, immutable")
-    assert cc(applied(static, status=status)) == "public, max-age=31536000"
+    assert cc(applied(static, status=status)) == "no-cache"
     assert cc(applied(static, status=200)) == "public, max-age=31536000, immutable"
 
 

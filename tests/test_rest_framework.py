@@ -199,6 +199,7 @@ def test_r05_stale_if_match_is_412_without_writing(client, mode, articles):
     assert Article.objects.get(pk=article.pk).title == article.title
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: counter tokens move at commit
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_r16_write_returns_the_new_etag(client, mode, articles, method):
     article = articles[0]
@@ -508,3 +509,29 @@ def test_r24_last_modified_of_a_filtered_list_after_a_row_leaves_it(client, mode
         moved.save()
         again = client.get(url, headers={**JSON, "if-modified-since": first["Last-Modified"]})
         assert again.status_code == 200
+
+
+@pytest.mark.parametrize("mode", ["counter"], indirect=True)
+def test_r16_no_store_tag_inside_an_open_transaction(client, mode, articles):
+    """Under ATOMIC_REQUESTS (here: the test's transaction) the write's own bump comes at
+    commit, after the response: a tag from store tokens would already be stale."""
+    url = f"/api/articles/{articles[0].pk}/"
+    etag = get(client, url)["ETag"]
+    response = client.patch(url, {"body": "x"}, content_type="application/json", headers={**JSON, "if-match": etag})
+    assert response.status_code == 200 and "ETag" not in response
+
+
+@pytest.mark.parametrize("mode", ["aggregate"], indirect=True)
+def test_r24_a_save_that_commits_late_still_changes_the_list(client, mode, articles, commit):
+    """A transaction that set updated_at early but commits after a later one was read:
+    COUNT and MAX(updated_at) do not move; the stamp written after the commit does."""
+    from unittest import mock
+
+    first = get(client, "/api/articles/")
+    early = Article.objects.order_by("updated_at").first().updated_at - datetime.timedelta(seconds=5)
+    with mock.patch("django.utils.timezone.now", return_value=early), commit():
+        late = Article.objects.order_by("-updated_at").last()
+        late.body = "saved long ago, committed now"
+        late.save()
+    again = get(client, "/api/articles/", first["ETag"])
+    assert again.status_code == 200

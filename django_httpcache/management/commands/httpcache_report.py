@@ -12,6 +12,7 @@ from django_httpcache.report import rows
 
 class Command(BaseCommand):
     help = "Show the cache matrix: each URL pattern's policy (and its source), validators, Vary and warnings."
+    requires_system_checks: list[str] = []  # a report is most useful when checks fail
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["text", "json"], default="text")
