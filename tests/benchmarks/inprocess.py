@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import statistics
 import time
@@ -120,6 +121,9 @@ class Rounds:
     def run(self, variants: Mapping[str, Callable[[], tuple[list[float], int]]]) -> dict[str, Result]:
         for _ in range(self.rounds):
             for name, measure in variants.items():
+                # Garbage left by a big 200 would otherwise be collected inside the next
+                # variant's timing (gen-2 collections cost more after 10,000 rows).
+                gc.collect()
                 samples, status = measure()
                 self.samples.setdefault(name, []).extend(samples)
                 self.status[name] = status
