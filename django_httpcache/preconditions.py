@@ -50,8 +50,9 @@ class Validators:
     last_modified: int | None = None
     exists: bool | None = True
     modified_recently: bool = False
-    #: Built from version-store tokens, which a transaction bumps only after it commits.
-    from_store: bool = field(default=False, compare=False)
+    #: Built from model versions (stamps, store tokens) that a transaction moves only
+    #: after it commits, not from the row itself.
+    model_level: bool = field(default=False, compare=False)
 
     @classmethod
     def from_response(cls, response: HttpResponseBase) -> Validators:

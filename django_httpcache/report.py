@@ -17,6 +17,7 @@ from django.conf import settings
 from django.test import RequestFactory
 from django.urls import URLPattern, get_resolver
 
+from . import versions
 from .checks import iter_views
 from .conf import conf, view_path
 from .policy import CachePolicy
@@ -89,6 +90,8 @@ def _validators(callback: Any, handler: Any, cls: Any, action: str | None, polic
     # Decorators mark what conditional() takes; DRF views say it themselves.
     kind = getattr(handler, "httpcache_conditional", None) or getattr(callback, "httpcache_conditional", None)
     mode = conf.VERSION_MODE
+    if mode == "counter" and versions.counter_store() is None:
+        mode = "aggregate: counter mode refused, see manage.py check"
     if kind is None and cls is not None and hasattr(cls, "conditional_kind"):
         kind = cls.conditional_kind(action)
         if getattr(cls, "version_mode", None) == "aggregate":  # a view may opt out, not in

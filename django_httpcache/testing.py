@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+from django.db import connections
 from django.http.response import HttpResponseBase
 
 from .conf import conf
@@ -151,6 +152,12 @@ def assert_write_protected(
     assert current, f"GET {url}: no ETag to write with"
     written = send(url, data, content_type=content_type, headers={**(headers or {}), "If-Match": current})
     assert 200 <= written.status_code < 300, f"{method.upper()} {url} with the current tag: got {written.status_code}"
-    if written.status_code != 204:
-        assert written.headers.get("ETag") not in (None, current), f"{method.upper()} {url}: no new ETag (R16)"
+    new = written.headers.get("ETag")
+    if new is not None:
+        assert new != current, f"{method.upper()} {url}: the write returned the old ETag (R16)"
+    elif written.status_code != 204:
+        # Inside an open transaction (TestCase, ATOMIC_REQUESTS) a tag from versions that
+        # move at commit is withheld rather than sent stale (validators.after_write).
+        open_transaction = any(c.in_atomic_block for c in connections.all(initialized_only=True))
+        assert open_transaction, f"{method.upper()} {url}: no new ETag (R16)"
     return cast(HttpResponseBase, written)

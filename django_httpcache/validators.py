@@ -109,10 +109,10 @@ _warned: set[str] = set()
 
 
 def after_write(current: Validators) -> Validators:
-    """Validators to send with a successful write (R16), or none: a tag from store tokens
-    computed while the writing transaction is still open (ATOMIC_REQUESTS) would miss
-    the bump its own commit makes, and no tag is better than a wrong one."""
-    if current.from_store and any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+    """Validators to send with a successful write (R16), or none: a tag from model-level
+    versions computed while the writing transaction is still open (ATOMIC_REQUESTS)
+    would miss what its own commit records, and no tag is better than a wrong one."""
+    if current.model_level and any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
         return Validators(exists=current.exists)
     return current
 
@@ -162,7 +162,7 @@ def for_instance(
         values += dep_values
         modified = _latest(modified, dep_modified)
         current = for_values(values, modified, variant, exists=True)
-        return replace(current, from_store=dep_values[0] == "counter")
+        return replace(current, model_level=True)
     return for_values(values, modified, variant, exists=True)
 
 
@@ -181,8 +181,8 @@ def _model_versions(deps: list[type[models.Model]], mode: str | None) -> tuple[l
 
 
 def _counter_tokens(models_: Sequence[type[models.Model]], mode: str | None) -> list[str] | None:
-    # A view may opt out of counter mode, not into it: changes are only recorded in
-    # the store when counter mode is on for the whole project.
+    # A view may opt out of counter mode, not into it: the project's mode decides
+    # whether the store is read at all.
     if mode == "aggregate" or conf.VERSION_MODE != "counter":
         return None
     store = versions.counter_store()
@@ -211,8 +211,8 @@ def for_queryset(
     Counter mode reads one token per model from the version store (no query). Aggregate
     mode runs one query: COUNT and MAX(updated-at) over the queryset (a derived table,
     so slices hold), the stamps of the models involved, and the same aggregates over
-    each dependency; the query's SQL is part of the tag. It relies on every save
-    moving updated-at past the current maximum: server clocks must agree (NTP).
+    each dependency; the query's SQL is part of the tag. The stamps move after every
+    committed change, so the tag does not depend on clocks; Last-Modified does (NTP).
     """
     model = versions.concrete(queryset.model)
     deps = [model, *_dependencies(dependencies)]
@@ -221,11 +221,11 @@ def for_queryset(
     tokens = _counter_tokens(deps, mode)
     if tokens is not None:
         modified = max(versions.token_time(t) for t in tokens)
-        return replace(for_values(["counter", *tokens], modified, variant, exists=None), from_store=True)
+        return replace(for_values(["counter", *tokens], modified, variant, exists=None), model_level=True)
     if not queryset.query.is_sliced:
         queryset = queryset.order_by()
     values, modified = _aggregate(queryset, deps[1:])
-    return for_values(["aggregate", *values], modified, variant, exists=None)
+    return replace(for_values(["aggregate", *values], modified, variant, exists=None), model_level=True)
 
 
 _compiled: dict[tuple[Any, ...], tuple[list[str], list[str], tuple[Any, ...]]] = {}

@@ -201,7 +201,8 @@ def _record_on_commit(model: type[models.Model], using: str) -> None:
     store is replaced. Django runs on_commit callbacks right after COMMIT, before the
     writer's response leaves: a request that starts after a write was acknowledged
     sees its effect; requests concurrent with it may see either, as any read
-    concurrent with a write may. A rollback records nothing.
+    concurrent with a write may. A rolled-back change is not recorded by its rollback;
+    it may be recorded with the connection's next commit, which only costs a 200.
     """
     connection = transaction.get_connection(using)
     connection.__dict__.setdefault("_httpcache_changed", set()).add(model)
@@ -220,7 +221,10 @@ def _record_changes(using: str) -> None:
     done = list(changed)
     changed.clear()
     for model in done:
-        _stamp(model, using)
+        try:
+            _stamp(model, using)
+        except Exception:  # the commit happened: record what can still be recorded
+            logger.exception("Could not move the stamp of %s after a commit.", label(model))
     store = writable_store()
     if store is not None:
         store.bump(label(model) for model in done)
@@ -549,8 +553,8 @@ class CounterStore:
         if not self._outage:
             self._outage = True
             logger.warning(
-                "Version store %r failed (%r): counter-mode validators are off and changes are "
-                "kept until it answers again; collections use aggregate mode meanwhile.",
+                "Version store %r failed (%r): changes are kept until it answers again, and "
+                "counter-mode validators fall back to aggregate mode meanwhile.",
                 self.alias,
                 exc,
             )
@@ -595,6 +599,8 @@ class CounterStore:
             self._flush()
         except Exception as exc:
             self._failed(exc)  # schedules the next attempt
+        else:
+            self._recovered()
 
     @property
     def pending(self) -> frozenset[str]:
@@ -627,12 +633,15 @@ def counter_store() -> CounterStore | None:
 
 
 def writable_store() -> CounterStore | None:
-    """Where changes are recorded: the version store whenever it is shared, in either
-    mode, so that switching a project to counter mode never finds tokens that missed
-    the writes made meanwhile."""
+    """Where changes are recorded: the version store in counter mode, and in aggregate
+    mode too when HTTPCACHE names a VERSION_CACHE that is shared, so that switching the
+    project to counter mode never finds tokens that missed the writes made meanwhile.
+    (An aggregate-mode project that names none does not pay for writes to its cache.)"""
     global _writable
     if _writable is _UNDECIDED:
-        _writable = _shared_store(log=conf.VERSION_MODE == "counter")
+        counter = conf.VERSION_MODE == "counter"
+        named = "VERSION_CACHE" in conf.user_settings()
+        _writable = _shared_store(log=counter) if counter or named else None
     return _writable  # type: ignore[no-any-return]
 
 

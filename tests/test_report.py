@@ -49,3 +49,12 @@ def test_example_project_report_text_and_json():
     assert data["/health/"]["policy"] == "sensitive" and data["/health/"]["source"] == "rule 1"
     assert data["/api/me/"]["vary"] == ["Accept", "Authorization", "Cookie"]
     assert data["/products/"]["validators"].startswith("model versions: collection")
+
+
+def test_refused_counter_mode_is_reported(settings):
+    settings.HTTPCACHE = {**settings.HTTPCACHE, "VERSION_MODE": "counter", "VERSION_CACHE": "default"}
+    settings.DEBUG = False
+    from django_httpcache import versions
+
+    versions.reset_stores()
+    assert "counter mode refused" in by_route()["/api/articles/"].validators

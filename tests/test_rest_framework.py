@@ -452,6 +452,7 @@ def test_view_can_opt_out_of_counter_mode(client, mode, articles, django_assert_
         assert get(client, "/api/aggregate-articles/", etag).status_code == 304
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the tag after a write
 def test_write_compares_with_the_tag_of_a_private_get(client, articles):
     client.force_login(UserFactory(username="writer2"))
     url = f"/api/private-articles/{articles[0].pk}/"
@@ -464,6 +465,7 @@ def test_write_compares_with_the_tag_of_a_private_get(client, articles):
     assert response["ETag"] == get(client, url)["ETag"]
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the tag after a write
 def test_per_action_dependencies_apply_to_the_write_too(client, articles):
     url = f"/api/retrieve-depends/{articles[0].pk}/"
     etag = get(client, url)["ETag"]

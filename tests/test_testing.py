@@ -62,3 +62,10 @@ def test_assert_write_protected(client):
     with pytest.raises(AssertionError, match="428"):
         assert_write_protected(client, f"/api/articles/{article.pk}/", {"body": "y"}, headers=JSON)
     assert_write_protected(client, f"/api/articles/{article.pk}/", {"body": "z"}, headers=JSON, required=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_assert_write_protected_after_a_real_commit(client):
+    article = ArticleFactory()
+    written = assert_write_protected(client, f"/api/strict-articles/{article.pk}/", {"body": "x"}, headers=JSON)
+    assert "ETag" in written

@@ -458,3 +458,23 @@ def test_changes_reach_a_shared_store_in_aggregate_mode_too(settings, commit):
     with commit():
         Article.objects.create(title="written in aggregate mode")
     assert tokens(store, Article) != first
+
+
+def test_aggregate_mode_writes_no_tokens_unless_a_version_cache_is_named(settings):
+    settings.DEBUG = True
+    settings.HTTPCACHE = {k: v for k, v in settings.HTTPCACHE.items() if k != "VERSION_CACHE"}
+    versions.reset_stores()
+    assert versions.writable_store() is None  # the default cache is left alone
+
+
+def test_a_failed_stamp_does_not_stop_the_token_bump(counter, commit, monkeypatch, caplog):
+    first = tokens(counter, Article)
+
+    def broken(model, using):
+        raise RuntimeError("stamp table missing")
+
+    monkeypatch.setattr(versions, "_stamp", broken)
+    with caplog.at_level(logging.ERROR, logger="django_httpcache"), commit():
+        Article.objects.create(title="a")
+    assert "Could not move the stamp" in caplog.text
+    assert tokens(counter, Article) != first

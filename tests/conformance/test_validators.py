@@ -87,6 +87,7 @@ def test_r15_last_modified_is_not_later_than_now(http, surface):
     assert parse_http_date(response["Last-Modified"]) <= time.time()
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: model-level versions move at commit
 @surfaces(*WRITERS)
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_r16_write_returns_the_new_tag(http, surface, method):
