@@ -27,7 +27,6 @@ __all__ = ["cache_policy", "conditional"]
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
 ValueFunc = Callable[..., Any | Awaitable[Any]]
-WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 REPLACING_METHODS = frozenset({"PUT", "PATCH"})  # R16: their 2xx carries the new validators
 SAFE_OR_REPLACED = preconditions.SAFE_METHODS | REPLACING_METHODS
 
@@ -161,14 +160,11 @@ def conditional(
             return await sync_to_async(compute)(request, args, kwargs)
 
         def before(request: HttpRequest, current: Validators) -> HttpResponseBase | None:
-            method = request.method
-            if method in WRITE_METHODS and current.exists and "HTTP_IF_MATCH" not in request.META:
-                required = conf.REQUIRE_IF_MATCH if require_if_match is None else require_if_match
-                if required:
-                    return _finish(request, preconditions.precondition_required(request))
-            if method in preconditions.SAFE_METHODS and current.exists is False:
+            if request.method in preconditions.SAFE_METHODS and current.exists is False:
                 return None  # R01: let the view answer (404, or a 200 without validators)
-            decision = preconditions.evaluate(request, current)
+            decision = preconditions.evaluate(request, current, require_if_match=require_if_match)
+            if decision == preconditions.PRECONDITION_REQUIRED:
+                return _finish(request, preconditions.precondition_required(request))
             if decision == preconditions.NOT_MODIFIED:
                 return _finish(request, preconditions.not_modified(request, current))
             if decision == preconditions.PRECONDITION_FAILED:

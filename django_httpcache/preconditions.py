@@ -23,8 +23,10 @@ __all__ = ["Validators", "evaluate", "not_modified", "precondition_failed", "set
 
 NOT_MODIFIED = HTTPStatus.NOT_MODIFIED
 PRECONDITION_FAILED = HTTPStatus.PRECONDITION_FAILED
+PRECONDITION_REQUIRED = HTTPStatus.PRECONDITION_REQUIRED
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})  # R10: HEAD is GET without the body
+WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})  # the writes R17 may require If-Match for
 IGNORED_METHODS = frozenset({"CONNECT", "OPTIONS", "TRACE"})  # R02
 # R11: the headers a 304 repeats from the 200 it stands for.
 NOT_MODIFIED_HEADERS = ("Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary")
@@ -111,16 +113,25 @@ def _if_none_match(value: str, current: Validators) -> bool:
     return any(_opaque(tag) == target for tag in parse_etags(value))
 
 
-def evaluate(request: HttpRequest, current: Validators) -> HTTPStatus | None:
+def evaluate(request: HttpRequest, current: Validators, *, require_if_match: bool | None = False) -> HTTPStatus | None:
     """RFC 9110 §13.2.2: 304 or 412 when a precondition says so, else None (proceed).
 
-    Call it only where the response without preconditions would be 2xx (R01): after
-    authentication, permission and existence checks.
+    With ``require_if_match`` (None: HTTPCACHE['REQUIRE_IF_MATCH']), a PUT/PATCH/DELETE
+    of an existing resource without If-Match is 428 (RFC 6585 §3, R17). Call it only
+    where the response without preconditions would be 2xx (R01): after authentication,
+    permission and existence checks.
     """
     method = request.method or "GET"
     if method in IGNORED_METHODS:  # R02
         return None
     meta = request.META
+    if method in WRITE_METHODS and current.exists and "HTTP_IF_MATCH" not in meta:
+        if require_if_match is None:
+            from .conf import conf
+
+            require_if_match = conf.REQUIRE_IF_MATCH
+        if require_if_match:
+            return PRECONDITION_REQUIRED
 
     # Step 1 (R03): If-Match; a failure means the method is not performed (R05).
     if_match = meta.get("HTTP_IF_MATCH")

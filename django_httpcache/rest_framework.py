@@ -39,7 +39,6 @@ __all__ = [
     "PreconditionRequired",
 ]
 
-WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A write is compared with the representation a GET of the same resource selects.
 READ_ACTIONS = {"update": "retrieve", "partial_update": "retrieve", "destroy": "retrieve", "create": "list"}
@@ -203,17 +202,13 @@ class ConditionalMixin(CachePolicyMixin):
 
     def check_write_preconditions(self, obj: models.Model) -> None:
         """412/428 for a write to ``obj``; call it yourself from a custom APIView."""
-        request = self.request
-        current = self.get_instance_validators(obj)
-        if request.method in WRITE_METHODS and "HTTP_IF_MATCH" not in request.META:
-            required = conf.REQUIRE_IF_MATCH if self.require_if_match is None else self.require_if_match
-            if required:
-                raise PreconditionRequired()
-        self._decide(current)
+        self._decide(self.get_instance_validators(obj), require_if_match=self.require_if_match)
 
-    def _decide(self, current: Validators) -> None:
+    def _decide(self, current: Validators, *, require_if_match: bool | None = False) -> None:
         self._httpcache_current = current
-        decision = preconditions.evaluate(self.request._request, current)
+        decision = preconditions.evaluate(self.request._request, current, require_if_match=require_if_match)
+        if decision == preconditions.PRECONDITION_REQUIRED:
+            raise PreconditionRequired()
         if decision == preconditions.NOT_MODIFIED:
             raise NotModified(current)
         if decision == preconditions.PRECONDITION_FAILED:
@@ -238,7 +233,7 @@ class ConditionalMixin(CachePolicyMixin):
     # -- responses ---------------------------------------------------------------------
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method not in WRITE_METHODS:
+        if request.method not in preconditions.WRITE_METHODS:
             return super().dispatch(request, *args, **kwargs)
         # The precondition check (in get_object) and the write share one transaction.
         queryset = getattr(self, "queryset", None)
