@@ -8,12 +8,15 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, rule_problems
+from .conf import DEFAULTS, conf, load_etagger
+from .httputil import MIDDLEWARE_PATH, view_class, view_path
 from .policy import CachePolicy, Problem
+from .routing import rule_problems
+from .versions.registry import is_tracked, label, model_of
+from .versions.store import store_problem
 
-MIDDLEWARE = "django_httpcache.middleware.HttpCacheMiddleware"
+MIDDLEWARE = MIDDLEWARE_PATH
 GZIP = "django.middleware.gzip.GZipMiddleware"
 CONDITIONAL_GET = "django.middleware.http.ConditionalGetMiddleware"
 # Middleware whose response phase may add Set-Cookie after ours ran, if they sit outside it.
@@ -60,19 +63,9 @@ def settings_problems() -> list[Problem]:
     etaggers = user.get("ETAGGERS", [])
     if isinstance(etaggers, (list, tuple)):
         for index, item in enumerate(etaggers):
-            problems += _etagger_problems(index, item)
+            _, problem = load_etagger(index, item)
+            problems += [problem] if problem is not None else []
     return problems
-
-
-def _etagger_problems(index: int, item: Any) -> list[Problem]:
-    where = f"HTTPCACHE['ETAGGERS'][{index}]"
-    try:
-        func = import_string(item) if isinstance(item, str) else item
-    except ImportError as exc:
-        return [Problem("httpcache.E016", f"{where}: cannot import {item!r} ({exc}).")]
-    if not callable(func):
-        return [Problem("httpcache.E016", f"{where}: {item!r} is not callable.")]
-    return []
 
 
 @checks.register("httpcache")
@@ -117,32 +110,11 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     return [_message(p) for p in middleware_problems()]
 
 
-FILE_BACKEND = "django.core.cache.backends.filebased.FileBasedCache"
-
-
 def version_problems() -> list[Problem]:
-    from .conf import conf
-    from .versions import PER_PROCESS_BACKENDS
-
     if conf.VERSION_MODE != "counter":
         return []
-    alias = conf.VERSION_CACHE
-    caches_setting = getattr(settings, "CACHES", {})
-    if alias not in caches_setting:
-        msg = f"HTTPCACHE['VERSION_CACHE'] = {alias!r} is not an alias in CACHES."
-        return [Problem("httpcache.E021", msg)]
-    backend = caches_setting[alias].get("BACKEND", "")
-    if backend in PER_PROCESS_BACKENDS and not settings.DEBUG:
-        msg = (
-            f"Counter mode needs a version store shared by every worker process, but "
-            f"CACHES[{alias!r}] uses {backend}: with several workers it would hand out stale "
-            "304s. Use RedisCache, PyMemcacheCache or DatabaseCache, or VERSION_MODE 'aggregate'."
-        )
-        return [Problem("httpcache.E020", msg)]
-    if backend == FILE_BACKEND:
-        msg = f"CACHES[{alias!r}] (FileBasedCache) is shared by the processes of one machine only."
-        return [Problem("httpcache.W005", msg, warning=True)]
-    return []
+    problem = store_problem(conf.VERSION_CACHE)
+    return [problem] if problem is not None else []
 
 
 @checks.register("httpcache")
@@ -167,7 +139,7 @@ VIEW_METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
 def view_functions(callback: Any) -> list[tuple[str, Any]]:
     """The callback and, for class-based views, their handler methods."""
     found = [("", callback)]
-    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    cls = view_class(callback)
     if cls is not None:
         found += [(f".{name}", getattr(cls, name)) for name in VIEW_METHODS if hasattr(cls, name)]
     return found
@@ -180,7 +152,7 @@ def declared_policies(callback: Any) -> list[tuple[str, str]]:
         name = getattr(func, "httpcache_policy", None)
         if isinstance(name, str):
             found.append((f"cache_policy(){suffix and ' on ' + suffix[1:]}", name))
-    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    cls = view_class(callback)
     for attr in ("cache_policy", "cache_policies"):
         value = getattr(cls, attr, None) if cls is not None else None
         if isinstance(value, str):
@@ -193,7 +165,7 @@ def declared_policies(callback: Any) -> list[tuple[str, str]]:
 def models_used(callback: Any) -> list[Any]:
     """Models a view computes validators from (decorator or DRF ConditionalMixin)."""
     found = [m for _, func in view_functions(callback) for m in getattr(func, "httpcache_models", [])]
-    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    cls = view_class(callback)
     if cls is not None and hasattr(cls, "get_collection_validators"):
         queryset = getattr(cls, "queryset", None)
         if queryset is not None:
@@ -205,32 +177,26 @@ def models_used(callback: Any) -> list[Any]:
 
 
 def untracked_problems() -> list[Problem]:
-    from .versions import _model, is_tracked, label
-
     problems = []
     seen = set()
     for route, pattern in iter_views():
         callback = pattern.callback
         for model in models_used(callback):
             try:
-                model = _model(model)
+                model = model_of(model)
             except (LookupError, ValueError, AttributeError):
-                msg = f"View {_label(callback)} (route {route!r}) names unknown model {model!r}."
+                msg = f"View {view_path(callback)} (route {route!r}) names unknown model {model!r}."
                 problems.append(Problem("httpcache.E022", msg))
                 continue
-            if not is_tracked(model) and (_label(callback), model) not in seen:
-                seen.add((_label(callback), model))
+            if not is_tracked(model) and (view_path(callback), model) not in seen:
+                seen.add((view_path(callback), model))
                 msg = (
-                    f"View {_label(callback)} (route {route!r}) takes validators from "
+                    f"View {view_path(callback)} (route {route!r}) takes validators from "
                     f"{label(model)}, which is not tracked: give it a VersionedManager or call "
                     "django_httpcache.versions.track(). Until then it gets no model validators."
                 )
                 problems.append(Problem("httpcache.E022", msg))
     return problems
-
-
-def _label(callback: Any) -> str:
-    return f"{callback.__module__}.{callback.__qualname__}"
 
 
 @checks.register(checks.Tags.urls, "httpcache")
@@ -256,9 +222,9 @@ def check_views(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
     for route, pattern in views:
         callback = pattern.callback
         for where, name in declared_policies(callback):
-            label = _label(callback)
-            if name not in policies and (label, where) not in seen:
-                seen.add((label, where))
-                msg = f"View {label} ({where}, route {route!r}) names unknown cache policy {name!r}."
+            view = view_path(callback)
+            if name not in policies and (view, where) not in seen:
+                seen.add((view, where))
+                msg = f"View {view} ({where}, route {route!r}) names unknown cache policy {name!r}."
                 errors.append(checks.Error(msg, id="httpcache.E015"))
     return errors

@@ -18,21 +18,18 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from . import preconditions
-from .conf import conf, declare_policy, policy_for
+from .conf import conf
+from .httputil import REPLACING_METHODS, SAFE_METHODS, view_path
 from .policy import CachePolicy, PolicyError, apply
 from .preconditions import Validators
+from .routing import declare_policy, policy_for
 from .validators import after_write, for_instance, for_queryset, for_values, variant_key
 
 __all__ = ["cache_policy", "conditional"]
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
 ValueFunc = Callable[..., Any | Awaitable[Any]]
-REPLACING_METHODS = frozenset({"PUT", "PATCH"})  # R16: their 2xx carries the new validators
-SAFE_OR_REPLACED = preconditions.SAFE_METHODS | REPLACING_METHODS
-
-
-def _label(view: Callable[..., Any]) -> str:
-    return f"{view.__module__}.{view.__qualname__}"
+SAFE_OR_REPLACED = SAFE_METHODS | REPLACING_METHODS
 
 
 def _split(args: tuple[Any, ...], label: str) -> tuple[HttpRequest, tuple[Any, ...]]:
@@ -52,7 +49,7 @@ def cache_policy(name: str | None = None, /, **directives: Any) -> Callable[[Vie
         raise TypeError("cache_policy() takes either a policy name or directives.")
 
     def decorator(view: ViewFunc) -> ViewFunc:
-        label = _label(view)
+        label = view_path(view)
         inline: CachePolicy | None = None
         if directives:
             try:
@@ -128,7 +125,7 @@ def conditional(
         raise TypeError("conditional() takes etag=/last_modified=, queryset= or instance=.")
 
     def decorator(view: ViewFunc) -> ViewFunc:
-        label = _label(view)
+        label = view_path(view)
         inner_policy: Callable[[], CachePolicy] | None = getattr(view, "httpcache_resolve_policy", None)
         value_funcs = [f for f in (etag, last_modified) if f is not None]
         awaitable_values = bool(value_funcs) and all(iscoroutinefunction(f) for f in value_funcs)
@@ -160,7 +157,7 @@ def conditional(
             return await sync_to_async(compute)(request, args, kwargs)
 
         def before(request: HttpRequest, current: Validators) -> HttpResponseBase | None:
-            if request.method in preconditions.SAFE_METHODS and current.exists is False:
+            if request.method in SAFE_METHODS and current.exists is False:
                 return None  # R01: let the view answer (404, or a 200 without validators)
             decision = preconditions.evaluate(request, current, require_if_match=require_if_match)
             if decision == preconditions.PRECONDITION_REQUIRED:
@@ -176,7 +173,7 @@ def conditional(
                 preconditions.set_validators(response, current)
             # With nothing sent (Last-Modified still settling), the middleware may hash.
             if "ETag" in response.headers or "Last-Modified" in response.headers:
-                response._httpcache_evaluated = True  # type: ignore[attr-defined]
+                preconditions.mark_evaluated(response)
 
         def prepare(request: HttpRequest) -> None:
             if inner_policy is not None:  # @conditional above @cache_policy
@@ -228,5 +225,5 @@ def conditional(
 def _finish(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
     """Short responses get the same policy as the 200 would (R12)."""
     apply(request, response, policy_for(request)[0])
-    response._httpcache_evaluated = True  # type: ignore[attr-defined]
+    preconditions.mark_evaluated(response)
     return response

@@ -16,8 +16,10 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from . import preconditions
-from .conf import conf, policy_for
+from .conf import conf
+from .httputil import SAFE_METHODS
 from .policy import apply
+from .routing import policy_for
 from .validators import body_etag
 
 __all__ = ["HttpCacheMiddleware"]
@@ -51,7 +53,7 @@ class HttpCacheMiddleware:
             if "Content-Length" in response.headers:
                 del response.headers["Content-Length"]
             return response
-        if request.method not in preconditions.SAFE_METHODS or getattr(response, "_httpcache_evaluated", False):
+        if request.method not in SAFE_METHODS or preconditions.was_evaluated(response):
             return response
         status = response.status_code
         if not 200 <= status < 300 or status == 206 or response.streaming:

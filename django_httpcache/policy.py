@@ -1,13 +1,13 @@
-"""Cache-Control policies: parse, validate, render, and apply to a response.
+"""Cache-Control policies: parse and validate settings values, and apply them to a response.
 
 ``apply()`` is the only code in the app that writes Cache-Control or Vary; the
-safety rules (R20, R21, R23 of the RFC checklist) live there, once.
+safety rules (R20, R21, R23 of docs/conformance.md) live there, once. The header
+grammar itself is in ``cachecontrol``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -18,7 +18,22 @@ from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import empty
 
+from .cachecontrol import (
+    DIRECTIVES,
+    FIELD_LISTS,
+    SECONDS,
+    downgrade_header,
+    field_names,
+    make_private,
+    parse_cache_control,
+    render,
+    seconds,
+    shareable,
+)
+from .httputil import POLICY_METHODS, unwrap
+
 __all__ = [
+    "POLICY_METHODS",
     "CachePolicy",
     "PolicyError",
     "Problem",
@@ -27,44 +42,10 @@ __all__ = [
     "parse_cache_control",
 ]
 
-# Response directives: RFC 9111 §5.2.2, RFC 5861 (stale-*), RFC 8246 (immutable).
-FLAGS = (
-    "public",
-    "no_store",
-    "must_revalidate",
-    "proxy_revalidate",
-    "must_understand",
-    "no_transform",
-    "immutable",
-)
-FIELD_LISTS = ("private", "no_cache")  # True, or a list of field names (R18)
-SECONDS = ("max_age", "s_maxage", "stale_while_revalidate", "stale_if_error")
-DIRECTIVES = frozenset(FLAGS + FIELD_LISTS + SECONDS)
 # Settings that are not directives but travel with a policy.
 OPTIONS = ("vary", "force_shared")
 FRESHNESS = ("max_age", "s_maxage", "stale_while_revalidate", "stale_if_error", "immutable")
-# Rendering order: privacy first, then storage, freshness, revalidation, extensions.
-ORDER = (
-    "public",
-    "private",
-    "no_cache",
-    "no_store",
-    "max_age",
-    "s_maxage",
-    "must_revalidate",
-    "proxy_revalidate",
-    "must_understand",
-    "no_transform",
-    "immutable",
-    "stale_while_revalidate",
-    "stale_if_error",
-)
 IMMUTABLE_MIN_MAX_AGE = 86400  # RFC 8246 §2: "a long max-age"; below a day is suspicious.
-
-_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_TOKEN_RE = re.compile(rf"\A{_TOKEN}\Z")
-# One directive: name, then optionally "=" token or quoted-string (RFC 9111 §5.2).
-_DIRECTIVE_RE = re.compile(rf'[ \t]*({_TOKEN})[ \t]*(?:=[ \t]*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN})))?[ \t]*(,|\Z)')
 
 
 class Problem(NamedTuple):
@@ -81,44 +62,6 @@ class PolicyError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("; ".join(p.msg for p in problems))
-
-
-def parse_cache_control(value: str, *, strict: bool = False) -> list[tuple[str, str | None]]:
-    """Split a Cache-Control value into ``(name, value)`` pairs, names lowercased.
-
-    Django's ``patch_cache_control`` splits on every comma, which breaks the quoted
-    field-name lists that ``private`` and ``no-cache`` may carry (R18), hence this
-    small parser. In lenient mode (response headers) junk is skipped; in strict mode
-    (settings) it raises ValueError.
-    """
-    pairs: list[tuple[str, str | None]] = []
-    pos, end = 0, len(value)
-    while pos < end:
-        match = _DIRECTIVE_RE.match(value, pos)
-        if match is None:
-            if strict:
-                raise ValueError(f"cannot parse {value[pos:]!r}")
-            comma = value.find(",", pos)
-            pos = end if comma < 0 else comma + 1
-            continue
-        name, quoted, token, _ = match.groups()
-        arg = token if quoted is None else re.sub(r"\\(.)", r"\1", quoted)
-        pairs.append((name.lower(), arg))
-        pos = match.end()
-    return pairs
-
-
-def _field_names(value: Any) -> tuple[str, ...] | None:
-    """Normalise a field-name list (string or iterable); None when invalid."""
-    if isinstance(value, str):
-        names = [part.strip() for part in value.split(",")]
-    elif isinstance(value, Iterable) and not isinstance(value, (bytes, Mapping)):
-        names = list(value)
-    else:
-        return None
-    if not names or not all(isinstance(n, str) and _TOKEN_RE.match(n) for n in names):
-        return None
-    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -195,22 +138,22 @@ class CachePolicy:
             if key not in DIRECTIVES and key not in OPTIONS:
                 problems.append(Problem("httpcache.E003", f"{where}: unknown directive {key!r}."))
             elif key in SECONDS:
-                seconds = _seconds(val)
-                if seconds is None:
+                secs = seconds(val)
+                if secs is None:
                     msg = f"{where}: {key} must be a non-negative integer of seconds, not {val!r}."
                     problems.append(Problem("httpcache.E006", msg))
                 else:
-                    kwargs[key] = seconds
+                    kwargs[key] = secs
             elif key in FIELD_LISTS:
                 if isinstance(val, bool):
                     kwargs[key] = val
-                elif (names := _field_names(val)) is not None:
+                elif (names := field_names(val)) is not None:
                     kwargs[key] = names
                 else:
                     msg = f"{where}: {key} takes True or a list of header field names, not {val!r}."
                     problems.append(Problem("httpcache.E009", msg))
             elif key == "vary":
-                names = _field_names(val)
+                names = field_names(val)
                 if names is None:
                     msg = f"{where}: vary takes a list of header field names, not {val!r}."
                     problems.append(Problem("httpcache.E009", msg))
@@ -253,7 +196,7 @@ class CachePolicy:
 
     def render(self) -> str:
         """The Cache-Control value of this policy."""
-        return _render({f.name: getattr(self, f.name) for f in fields(self) if f.name in DIRECTIVES})
+        return render({f.name: getattr(self, f.name) for f in fields(self) if f.name in DIRECTIVES})
 
     @cached_property
     def header(self) -> str:
@@ -264,7 +207,7 @@ class CachePolicy:
         """R20/R21: what a credentialed or cookie-setting response gets."""
         if self.no_store or self.force_shared:
             return self.header
-        return _render(_make_private(self._directives()))
+        return render(make_private(self._directives()))
 
     def error_header(self, private: bool) -> str:
         """R23: errors keep the policy's privacy but get no freshness lifetime."""
@@ -280,62 +223,6 @@ class CachePolicy:
         return bool(self.private)
 
 
-def _seconds(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.isdigit() and value.isascii():
-        value = int(value)
-    if isinstance(value, int) and value >= 0:
-        return value
-    return None
-
-
-def _make_private(directives: dict[str, Any]) -> dict[str, Any]:
-    """Drop what lets a shared cache store or reuse the response (R20, R21)."""
-    out = dict(directives)
-    out.update(public=False, s_maxage=None, proxy_revalidate=False, private=True)
-    return out
-
-
-def _render(directives: Mapping[str, Any]) -> str:
-    parts = []
-    for name in ORDER:
-        value = directives.get(name)
-        if value is None or value is False:
-            continue
-        token = name.replace("_", "-")
-        if value is True:
-            parts.append(token)
-        elif isinstance(value, tuple):
-            parts.append(f'{token}="{", ".join(value)}"')
-        else:
-            parts.append(f"{token}={value}")
-    return ", ".join(parts)
-
-
-def _downgrade_header(value: str) -> str:
-    """R20/R21 for a Cache-Control the view wrote itself."""
-    pairs = parse_cache_control(value)
-    names = {name for name, _ in pairs}
-    if "no-store" in names:
-        return value
-    kept = [(n, v) for n, v in pairs if n not in ("public", "s-maxage", "proxy-revalidate", "private")]
-    parts = ["private"] + [n if v is None else f"{n}={_quote(v)}" for n, v in kept]
-    return ", ".join(parts)
-
-
-def _quote(value: str) -> str:
-    return value if _TOKEN_RE.match(value) else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _shareable(value: str) -> bool:
-    """May a shared cache store a response with this Cache-Control?"""
-    for name, arg in parse_cache_control(value):
-        if name == "no-store" or (name == "private" and arg is None):
-            return False
-    return True
-
-
 # -- application ------------------------------------------------------------------
 
 CREDENTIAL_VARY = ("Authorization", "Cookie")
@@ -348,7 +235,7 @@ def is_credentialed(request: HttpRequest) -> bool:
     same Cache-Control (R12): an Authorization header, the session cookie, or a user
     that authentication has already resolved to someone.
     """
-    request = getattr(request, "_request", request)  # a DRF Request
+    request = unwrap(request)
     by_headers = request.__dict__.get("_httpcache_credentials")
     if by_headers is None:  # fixed for the request: decided once
         by_headers = "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
@@ -373,9 +260,6 @@ def gets_no_freshness(status: int) -> bool:
     would send everyone to the login page.
     """
     return status >= 500 or (400 <= status < 500 and status not in (404, 410)) or status in TEMPORARY_REDIRECTS
-
-
-POLICY_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass
@@ -418,8 +302,8 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
 
     if applied.view_header is not None:
         header = applied.view_header
-        if private_response and _shareable(header):
-            header = _downgrade_header(header)
+        if private_response and shareable(header):
+            header = downgrade_header(header)
             vary = CREDENTIAL_VARY
     elif policy is not None:
         status = response.status_code

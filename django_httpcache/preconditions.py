@@ -2,7 +2,7 @@
 
 ``evaluate()`` decides; ``not_modified()`` and ``precondition_failed()`` build the
 short responses. Surfaces (decorators, middleware, DRF mixins) gather the validators
-and call these. Rule ids (R01...) refer to the project's RFC checklist.
+and call these. Rule ids (R01...) are those of docs/conformance.md.
 """
 
 from __future__ import annotations
@@ -19,15 +19,26 @@ from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
-__all__ = ["Validators", "evaluate", "not_modified", "precondition_failed", "set_validators"]
+from .conf import conf
+from .httputil import IGNORED_METHODS, SAFE_METHODS, WRITE_METHODS
+
+__all__ = [
+    "IGNORED_METHODS",
+    "SAFE_METHODS",
+    "WRITE_METHODS",
+    "Validators",
+    "evaluate",
+    "mark_evaluated",
+    "not_modified",
+    "precondition_failed",
+    "set_validators",
+    "was_evaluated",
+]
 
 NOT_MODIFIED = HTTPStatus.NOT_MODIFIED
 PRECONDITION_FAILED = HTTPStatus.PRECONDITION_FAILED
 PRECONDITION_REQUIRED = HTTPStatus.PRECONDITION_REQUIRED
 
-SAFE_METHODS = frozenset({"GET", "HEAD"})  # R10: HEAD is GET without the body
-WRITE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})  # the writes R17 may require If-Match for
-IGNORED_METHODS = frozenset({"CONNECT", "OPTIONS", "TRACE"})  # R02
 # R11: the headers a 304 repeats from the 200 it stands for.
 NOT_MODIFIED_HEADERS = ("Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary")
 _GZIP_MIDDLEWARE = "django.middleware.gzip.GZipMiddleware"
@@ -127,8 +138,6 @@ def evaluate(request: HttpRequest, current: Validators, *, require_if_match: boo
     meta = request.META
     if method in WRITE_METHODS and current.exists and "HTTP_IF_MATCH" not in meta:
         if require_if_match is None:
-            from .conf import conf
-
             require_if_match = conf.REQUIRE_IF_MATCH
         if require_if_match:
             return PRECONDITION_REQUIRED
@@ -164,6 +173,16 @@ def evaluate(request: HttpRequest, current: Validators, *, require_if_match: boo
             if date is not None and current.last_modified <= date:
                 return NOT_MODIFIED
     return None
+
+
+def mark_evaluated(response: HttpResponseBase) -> None:
+    """The preconditions of this response were decided (or its validators are set by a
+    surface): the middleware leaves it alone."""
+    response._httpcache_evaluated = True  # type: ignore[attr-defined]
+
+
+def was_evaluated(response: HttpResponseBase) -> bool:
+    return bool(getattr(response, "_httpcache_evaluated", False))
 
 
 def set_validators(response: HttpResponseBase, current: Validators) -> None:

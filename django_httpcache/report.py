@@ -14,17 +14,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.test import RequestFactory
 from django.urls import URLPattern, get_resolver
 
-from . import versions
 from .checks import iter_views
-from .conf import conf, view_path
+from .conf import conf
+from .httputil import MIDDLEWARE_PATH, view_class, view_path
 from .policy import CachePolicy
+from .routing import rule_for
+from .versions import store
 
 __all__ = ["Row", "rows"]
 
-MIDDLEWARE = "django_httpcache.middleware.HttpCacheMiddleware"
+MIDDLEWARE = MIDDLEWARE_PATH
 # Permissions whose GET answer depends on who asks.
 USER_PERMISSIONS = ("IsAuthenticated", "IsAdminUser", "DjangoModelPermissions", "DjangoObjectPermissions")
 
@@ -56,7 +57,7 @@ def sample_path(route: str) -> str:
 def _get_handler(callback: Any) -> tuple[Any, str | None]:
     """The function that answers GET, and the DRF action name if any."""
     actions = getattr(callback, "actions", None)
-    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    cls = view_class(callback)
     if actions and cls is not None:
         action = actions.get("get")
         return (getattr(cls, action, None) if action else None), action
@@ -71,26 +72,15 @@ def _drf_policy(cls: Any, action: str | None) -> str | None:
 
 
 def _rule_policy(route: str, name: str, callback: Any) -> tuple[str | None, str]:
-    request = RequestFactory().get(sample_path(route))
-    request.resolver_match = None
-    for index, rule in enumerate(conf.rules()):
-        if rule.path is not None and not rule.path.search(request.path_info):
-            continue
-        if rule.name is not None and rule.name != name:
-            continue
-        if rule.view is not None and rule.view != view_path(callback):
-            continue
-        return rule.policy, f"rule {index}"
-    if conf.DEFAULT_POLICY:
-        return conf.DEFAULT_POLICY, "DEFAULT_POLICY"
-    return None, "none"
+    policy, source = rule_for(sample_path(route), name, callback)
+    return policy, "DEFAULT_POLICY" if source == "default" else source
 
 
 def _validators(callback: Any, handler: Any, cls: Any, action: str | None, policy: CachePolicy | None) -> str:
     # Decorators mark what conditional() takes; DRF views say it themselves.
     kind = getattr(handler, "httpcache_conditional", None) or getattr(callback, "httpcache_conditional", None)
     mode = conf.VERSION_MODE
-    if mode == "counter" and versions.counter_store() is None:
+    if mode == "counter" and store.counter_store() is None:
         mode = "aggregate: counter mode refused, see manage.py check"
     if kind is None and cls is not None and hasattr(cls, "conditional_kind"):
         kind = cls.conditional_kind(action)
@@ -141,7 +131,7 @@ def rows() -> Iterator[Row]:
         callback = pattern.callback
         name = _full_name(route, pattern)
         handler, action = _get_handler(callback)
-        cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        cls = view_class(callback)
         declared = getattr(handler, "httpcache_policy", None) or getattr(callback, "httpcache_policy", None)
         policy_name: str | None
         if declared is not None:

@@ -27,9 +27,11 @@ from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
 from rest_framework.request import Request
 
 from . import preconditions
-from .conf import conf, declare_policy, policy_for
+from .conf import conf
+from .httputil import REPLACING_METHODS, SAFE_METHODS, UNSAFE_METHODS, WRITE_METHODS, unwrap
 from .policy import CachePolicy, apply
 from .preconditions import Validators
+from .routing import declare_policy, policy_for
 from .validators import after_write, for_instance, for_queryset, variant_key
 
 __all__ = [
@@ -39,7 +41,6 @@ __all__ = [
     "PreconditionRequired",
 ]
 
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A write is compared with the representation a GET of the same resource selects.
 READ_ACTIONS = {"update": "retrieve", "partial_update": "retrieve", "destroy": "retrieve", "create": "list"}
 
@@ -143,7 +144,7 @@ class ConditionalMixin(CachePolicyMixin):
         request = self.request
         media_type = getattr(request, "accepted_media_type", "") or ""
         policy = policy_for(request)[0]
-        if request.method not in preconditions.SAFE_METHODS:
+        if request.method not in SAFE_METHODS:
             # The tag a write is checked against is the one its GET handed out (R04).
             policy = self.get_cache_policy(read=True) or policy
         return variant_key(request, policy, media_type)
@@ -175,13 +176,13 @@ class ConditionalMixin(CachePolicyMixin):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if request.method in preconditions.SAFE_METHODS and self._kind() == "view":
+        if request.method in SAFE_METHODS and self._kind() == "view":
             current = self.get_validators()
             if current is not None:
                 self._decide(current)
 
     def paginate_queryset(self, queryset: models.QuerySet[Any]) -> Any:
-        if self.request.method in preconditions.SAFE_METHODS and self._kind() == "collection":
+        if self.request.method in SAFE_METHODS and self._kind() == "collection":
             self._decide(self.get_collection_validators(queryset))
         return super().paginate_queryset(queryset)
 
@@ -192,7 +193,7 @@ class ConditionalMixin(CachePolicyMixin):
         obj = super().get_object()
         if self._httpcache_current is not None:
             return obj  # already decided for this request
-        if method in preconditions.SAFE_METHODS:
+        if method in SAFE_METHODS:
             if self._kind() == "instance":
                 self._decide(self.get_instance_validators(obj))
         elif method in UNSAFE_METHODS:
@@ -206,7 +207,7 @@ class ConditionalMixin(CachePolicyMixin):
 
     def _decide(self, current: Validators, *, require_if_match: bool | None = False) -> None:
         self._httpcache_current = current
-        decision = preconditions.evaluate(self.request._request, current, require_if_match=require_if_match)
+        decision = preconditions.evaluate(unwrap(self.request), current, require_if_match=require_if_match)
         if decision == preconditions.PRECONDITION_REQUIRED:
             raise PreconditionRequired()
         if decision == preconditions.NOT_MODIFIED:
@@ -233,7 +234,7 @@ class ConditionalMixin(CachePolicyMixin):
     # -- responses ---------------------------------------------------------------------
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method not in preconditions.WRITE_METHODS:
+        if request.method not in WRITE_METHODS:
             return super().dispatch(request, *args, **kwargs)
         # The precondition check (in get_object) and the write share one transaction.
         queryset = getattr(self, "queryset", None)
@@ -241,24 +242,24 @@ class ConditionalMixin(CachePolicyMixin):
         with transaction.atomic(using=db):
             response = super().dispatch(request, *args, **kwargs)
         obj = self._httpcache_object
-        if request.method in ("PUT", "PATCH") and obj is not None and 200 <= response.status_code < 300:
+        if request.method in REPLACING_METHODS and obj is not None and 200 <= response.status_code < 300:
             # R16, computed after the commit, so that counter tokens bumped by it count.
             preconditions.set_validators(response, after_write(self.get_instance_validators(obj)))
         return response
 
     def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
         if isinstance(exc, NotModified):
-            return preconditions.not_modified(self.request._request, exc.validators)
+            return preconditions.not_modified(unwrap(self.request), exc.validators)
         return super().handle_exception(exc)
 
     def finalize_response(  # type: ignore[override]
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         current = self._httpcache_current
-        if current is not None and request.method in preconditions.SAFE_METHODS and 200 <= response.status_code < 300:
+        if current is not None and request.method in SAFE_METHODS and 200 <= response.status_code < 300:
             preconditions.set_validators(response, current)
         if "ETag" in response.headers or "Last-Modified" in response.headers:
             # Sent validators: done. Without any (Last-Modified still settling, untracked
             # model), the middleware's body hash may still give the response an ETag.
-            response._httpcache_evaluated = True  # type: ignore[attr-defined]
+            preconditions.mark_evaluated(response)
         return super().finalize_response(request, response, *args, **kwargs)

@@ -2,7 +2,7 @@
 
 Each takes a Django test ``Client`` (or ``AsyncClient`` wrapped by you) and a URL,
 sends real requests through your middleware and views, and raises AssertionError
-with the headers it saw when something is off. Rule ids refer to RFC-CHECKLIST.md.
+with the headers it saw when something is off. Rule ids are those of docs/conformance.md.
 
     from django_httpcache.testing import assert_cacheable, assert_conditional
 

@@ -7,8 +7,9 @@ import logging
 import pytest
 from django.test import RequestFactory, override_settings
 
-from django_httpcache.conf import DEFAULTS, conf, policy_for
+from django_httpcache.conf import DEFAULTS, conf
 from django_httpcache.policy import CachePolicy
+from django_httpcache.routing import policy_for, rules
 
 rf = RequestFactory()
 
@@ -18,7 +19,7 @@ def test_defaults_without_setting(settings):
     for key, (default, _, _) in DEFAULTS.items():
         assert getattr(conf, key) == default
     assert conf.policies() == {}
-    assert conf.rules() == ()
+    assert rules() == ()
 
 
 def test_unknown_attribute():

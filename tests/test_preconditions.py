@@ -1,4 +1,4 @@
-"""preconditions.evaluate(): RFC 9110 §13.2.2, rules R02-R10 of the checklist."""
+"""preconditions.evaluate(): RFC 9110 §13.2.2, rules R02-R10 of docs/conformance.md."""
 
 from __future__ import annotations
 

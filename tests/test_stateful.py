@@ -89,7 +89,7 @@ class ValidatorHistory(RuleBasedStateMachine):
         self.patches = [
             mock.patch("django.utils.timezone.now", self.clock.datetime),
             mock.patch("django_httpcache.validators.time", fake_time),
-            mock.patch("django_httpcache.versions.time", fake_time),
+            mock.patch("django_httpcache.versions.store.time", fake_time),
         ]
         for patch in self.patches:
             patch.start()

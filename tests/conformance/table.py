@@ -31,6 +31,12 @@ RULES = {
     "R22": "must-understand with no-store; immutable with a long max-age",
     "R23": "Errors get no freshness lifetime",
     "R24": "No stale 304 after any change; a rollback changes nothing",
+    "R25": "Versions are read before the data they describe: a spare 200, never a stale 304",
+    "R26": "Validators cover every tracked model a representation reads, observed or declared",
+    "R27": "CDN-Cache-Control follows Cache-Control's syntax and the same safety rules",
+    "R28": "Purges go out after commit, deduplicated; a rollback purges nothing; failures retried",
+    "R29": "A stored response is served only under its validator and variant; private ones never stored",
+    "R30": "Cache-Status names the cache and reports hit or fwd truthfully; Server-Timing has no user data",
 }
 COLUMNS = {"decorator": "decorator", "middleware": "middleware", "drf": "DRF"}
 _RULE = re.compile(r"test_(r\d\d)_")

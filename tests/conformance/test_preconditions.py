@@ -31,7 +31,9 @@ def test_r01_missing_stays_404(http, surface, header):
 @pytest.mark.parametrize("method", ["options", "trace"])
 def test_r02_ignored_methods(http, surface, method):
     response = http(surface, method, if_match='"garbage"', if_none_match="*")
-    assert response.status_code not in (304, 412)
+    # The method's own answer: DRF views do not allow TRACE (405); the others answer 200.
+    expected = 405 if surface.name.startswith("drf") and method == "trace" else 200
+    assert response.status_code == expected
 
 
 @surfaces(*ALL)
