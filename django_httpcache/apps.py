@@ -10,6 +10,8 @@ class HttpCacheConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .dependencies import connect_observer
         from .versions import connect_signals
 
         connect_signals()
+        connect_observer()

@@ -7,13 +7,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from .conf import DEFAULTS, conf, load_etagger
+from .dependencies import IGNORED_APPS
 from .httputil import MIDDLEWARE_PATH, view_class, view_path
 from .policy import CachePolicy, Problem
 from .routing import rule_problems
-from .versions.registry import is_tracked, label, model_of
+from .versions.registry import is_tracked, label, model_of, row_fields, tracked_models
 from .versions.store import store_problem
 
 MIDDLEWARE = MIDDLEWARE_PATH
@@ -228,3 +231,101 @@ def check_views(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
                 msg = f"View {view} ({where}, route {route!r}) names unknown cache policy {name!r}."
                 errors.append(checks.Error(msg, id="httpcache.E015"))
     return errors
+
+
+def model_problems() -> list[Problem]:
+    """Version fields that cannot do their job on tracked models (R24)."""
+    problems = []
+    names = (
+        ("VERSION_FIELD", conf.VERSION_FIELD, models.IntegerField),
+        ("UPDATED_FIELD", conf.UPDATED_FIELD, models.DateTimeField),
+    )
+    for model in sorted(tracked_models(), key=label):
+        for key, name, kind in names:
+            try:
+                field = model._meta.get_field(name) if name else None
+            except FieldDoesNotExist:
+                continue
+            if field is None:
+                continue
+            if getattr(field, "primary_key", False) or not isinstance(field, kind):
+                what = "the primary key" if getattr(field, "primary_key", False) else f"a {type(field).__name__}"
+                msg = (
+                    f"HTTPCACHE[{key!r}] = {name!r} is {what} on {label(model)}: it is not used as a "
+                    f"version field (a version must be a non-key {kind.__name__})."
+                )
+                problems.append(Problem("httpcache.E023", msg))
+        version, updated = row_fields(model)
+        if updated is not None and version is None and not getattr(updated, "auto_now", False):
+            msg = (
+                f"{label(model)}.{updated.name} has no auto_now: the app moves it on every save of the "
+                "model, but writes that bypass save() (raw SQL, another program) leave it behind. Add "
+                "auto_now=True, or a version field (HTTPCACHE['VERSION_FIELD'])."
+            )
+            problems.append(Problem("httpcache.W008", msg, warning=True))
+    return problems
+
+
+@checks.register(checks.Tags.models, "httpcache")
+def check_models(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [_message(p) for p in model_problems()]
+
+
+def serializer_problems() -> list[Problem]:
+    """Fields of a conditional DRF view's serializer that read an untracked model:
+    observation sees the read, but no version covers it, so the view's responses get
+    no model validator."""
+    problems = []
+    seen: set[tuple[str, str]] = set()
+    for route, pattern in iter_views():
+        cls = view_class(pattern.callback)
+        serializer = getattr(cls, "serializer_class", None)
+        queryset = getattr(cls, "queryset", None)
+        if serializer is None or queryset is None or not hasattr(cls, "get_collection_validators"):
+            continue
+        for field_name, model in untracked_sources(serializer, queryset.model):
+            key = (view_path(cls), field_name)
+            if key not in seen:
+                seen.add(key)
+                msg = (
+                    f"View {view_path(cls)} (route {route!r}): serializer field {field_name!r} reads "
+                    f"{label(model)}, which is not tracked, so its responses get no model validator. "
+                    "Give that model a VersionedManager or call django_httpcache.versions.track()."
+                )
+                problems.append(Problem("httpcache.W009", msg, warning=True))
+    return problems
+
+
+def untracked_sources(serializer: Any, model: type[models.Model], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """``(field name, untracked model)`` for every serializer field whose source
+    crosses a relation into an untracked model."""
+    try:
+        fields = serializer().fields
+    except Exception:  # a serializer that needs context to build its fields
+        return
+    for name, field in fields.items():
+        source = getattr(field, "source", None) or name
+        current: Any = model
+        for part in [] if source == "*" else source.split("."):
+            try:
+                relation = current._meta.get_field(part)
+            except (FieldDoesNotExist, AttributeError):
+                break
+            target = getattr(relation, "related_model", None)
+            if target is None:
+                break
+            current = target
+            if not is_tracked(current) and current._meta.app_label not in IGNORED_APPS:
+                yield prefix + name, current
+                break
+        child = getattr(field, "child", field)
+        if hasattr(child, "fields") and current is not model and is_tracked(current):
+            yield from untracked_sources(type(child), current, f"{prefix}{name}.")
+
+
+@checks.register(checks.Tags.urls, "httpcache")
+def check_serializers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    try:
+        return [_message(p) for p in serializer_problems()]
+    except Exception:  # a broken URLconf is reported by Django's own checks
+        return []

@@ -111,6 +111,9 @@ class HttpCacheSettings:
         if self._policies is None:
             compiled = {}
             for name, value in self.POLICIES.items():
+                if not isinstance(name, str):
+                    logger.error("HTTPCACHE['POLICIES'] key %r is not a string; ignored (httpcache.E017).", name)
+                    continue
                 try:
                     compiled[name] = CachePolicy.parse(value, name=name)
                 except PolicyError as exc:

@@ -5,9 +5,12 @@ It imports nothing else of the package, so every module may import it.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, cast
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 __all__ = [
     "IGNORED_METHODS",
@@ -17,6 +20,7 @@ __all__ = [
     "SAFE_METHODS",
     "UNSAFE_METHODS",
     "WRITE_METHODS",
+    "epoch_seconds",
     "unwrap",
     "view_class",
     "view_path",
@@ -46,3 +50,18 @@ def view_path(func: Any) -> str:
     """Dotted path of a view, class-based views by their class (like ResolverMatch)."""
     func = view_class(func) or func
     return f"{func.__module__}.{func.__qualname__}"
+
+
+def epoch_seconds(value: datetime.datetime) -> float:
+    """Seconds since the epoch of a datetime from the database or the ORM.
+
+    A naive value is in UTC when USE_TZ is on (how Django stores it), and in the
+    default time zone (TIME_ZONE) when it is off: reading it as UTC would put
+    Last-Modified hours off west or east of Greenwich.
+    """
+    if value.tzinfo is None:
+        if settings.USE_TZ:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        else:
+            value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value.timestamp()

@@ -16,7 +16,9 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from . import preconditions
+from .cachecontrol import parse_cache_control
 from .conf import conf
+from .dependencies import render_of
 from .httputil import SAFE_METHODS
 from .policy import apply
 from .routing import policy_for
@@ -53,7 +55,16 @@ class HttpCacheMiddleware:
             if "Content-Length" in response.headers:
                 del response.headers["Content-Length"]
             return response
-        if request.method not in SAFE_METHODS or preconditions.was_evaluated(response):
+        if request.method not in SAFE_METHODS:
+            return response
+        render = render_of(request)
+        if render is not None and 200 <= response.status_code < 300 and not render.finish(response):
+            # It varies on more than its tag was made for (a Vary added on the way out,
+            # such as SessionMiddleware's Cookie): no model validator this time (R26).
+            for header in ("ETag", "Last-Modified"):
+                if header in response.headers:
+                    del response.headers[header]
+        elif preconditions.was_evaluated(response):
             return response
         status = response.status_code
         if not 200 <= status < 300 or status == 206 or response.streaming:
@@ -74,4 +85,6 @@ class HttpCacheMiddleware:
 
 
 def _no_store(response: HttpResponseBase) -> bool:
-    return "no-store" in response.headers.get("Cache-Control", "").lower()
+    # Directives by name, not by substring: an extension such as my-directive="no-store"
+    # is not no-store (RFC 9111 §5.2.3).
+    return any(name == "no-store" for name, _ in parse_cache_control(response.headers.get("Cache-Control", "")))

@@ -115,6 +115,9 @@ class CachePolicy:
 
     @classmethod
     def _check(cls, value: Any, name: str) -> tuple[list[Problem], dict[str, Any]]:
+        if not isinstance(name, str):
+            msg = f"HTTPCACHE['POLICIES'] has the key {name!r}, which is not a string: policies are named by strings."
+            return [Problem("httpcache.E017", msg)], {}
         inline = not name or name.startswith("<")
         where = (name or "the inline policy") if inline else f"HTTPCACHE['POLICIES'][{name!r}]"
         problems: list[Problem] = []
@@ -293,7 +296,10 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
     policy = applied.policy
 
     force_shared = policy is not None and policy.force_shared
-    private_response = (is_credentialed(request) or bool(response.cookies)) and not force_shared
+    # A cookie set through response.cookies, or written as a raw header (a proxied
+    # upstream's Set-Cookie): either way the response is someone's (R21).
+    sets_cookie = bool(response.cookies) or "Set-Cookie" in response.headers
+    private_response = (is_credentialed(request) or sets_cookie) and not force_shared
     inputs = (policy, private_response, response.status_code)
     if applied.inputs == inputs:
         return  # nothing changed since the last call

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -20,7 +21,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from .conf import conf
-from .httputil import IGNORED_METHODS, SAFE_METHODS, WRITE_METHODS
+from .httputil import IGNORED_METHODS, SAFE_METHODS, WRITE_METHODS, epoch_seconds
 
 __all__ = [
     "IGNORED_METHODS",
@@ -87,9 +88,7 @@ def last_modified(
     if value is None:
         return None, False
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        value = value.timestamp()
+        value = epoch_seconds(value)
     seconds = math.floor(value)
     return seconds, seconds + 1 + settle > now
 
@@ -135,13 +134,25 @@ def evaluate(request: HttpRequest, current: Validators, *, require_if_match: boo
     method = request.method or "GET"
     if method in IGNORED_METHODS:  # R02
         return None
-    meta = request.META
-    if method in WRITE_METHODS and current.exists and "HTTP_IF_MATCH" not in meta:
-        if require_if_match is None:
-            require_if_match = conf.REQUIRE_IF_MATCH
-        if require_if_match:
-            return PRECONDITION_REQUIRED
+    decision = _evaluate(method, request.META, current)
+    if decision is not None or method not in WRITE_METHODS or not current.exists or "HTTP_IF_MATCH" in request.META:
+        # A failed precondition is the answer even where If-Match is required: the
+        # request was conditional (If-None-Match: * on an existing row is 412, not 428).
+        return decision
+    if require_if_match is None:
+        require_if_match = conf.REQUIRE_IF_MATCH
+    return PRECONDITION_REQUIRED if require_if_match else None
 
+
+def evaluate_rendered(request: HttpRequest, current: Validators) -> HTTPStatus | None:
+    """After a GET/HEAD rendered a 2xx: a representation exists even where the surface
+    could not tell before (a list's page), so ``If-None-Match: *`` matches it (R07)."""
+    if current.exists is not None or "HTTP_IF_NONE_MATCH" not in request.META:
+        return None
+    return evaluate(request, replace(current, exists=True))
+
+
+def _evaluate(method: str, meta: Any, current: Validators) -> HTTPStatus | None:
     # Step 1 (R03): If-Match; a failure means the method is not performed (R05).
     if_match = meta.get("HTTP_IF_MATCH")
     if if_match is not None:

@@ -20,19 +20,33 @@ from typing import TYPE_CHECKING, Any
 from django.db import connections, models, router, transaction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
-from rest_framework.mixins import ListModelMixin, RetrieveModelMixin
+from rest_framework.mixins import ListModelMixin, RetrieveModelMixin, UpdateModelMixin
 from rest_framework.request import Request
 
-from . import preconditions
+from . import preconditions, trace
 from .conf import conf
-from .httputil import REPLACING_METHODS, SAFE_METHODS, UNSAFE_METHODS, WRITE_METHODS, unwrap
+from .decorators import is_current_representation
+from .dependencies import Render, Row, known, merged
+from .httputil import REPLACING_METHODS, SAFE_METHODS, UNSAFE_METHODS, WRITE_METHODS, unwrap, view_path
 from .policy import CachePolicy, apply
 from .preconditions import Validators
 from .routing import declare_policy, policy_for
-from .validators import after_write, for_instance, for_queryset, variant_key
+from .validators import (
+    Plan,
+    Snapshot,
+    after_write,
+    everything,
+    for_instance,
+    for_queryset,
+    instance_dependencies,
+    read_versions,
+    variant_key,
+)
+from .versions.registry import row_fields
 
 __all__ = [
     "CachePolicyMixin",
@@ -109,7 +123,11 @@ class CachePolicyMixin(_View):
 
 
 class ConditionalMixin(CachePolicyMixin):
-    """ETag/Last-Modified from model versions, 304 before serialization, 412/428 on writes."""
+    """ETag/Last-Modified from model versions, 304 before serialization, 412/428 on writes.
+
+    The models the serializer reads are observed while a 200 renders and covered from
+    then on (R26); ``etag_dependencies`` declares others up front.
+    """
 
     #: Other models whose data the representation shows (classes or "app.Model"), for
     #: every action, or per action: ``{"list": [Category]}``.
@@ -118,23 +136,33 @@ class ConditionalMixin(CachePolicyMixin):
     conditional_actions: Mapping[str, str] = {"list": "collection", "retrieve": "instance"}
     #: "aggregate" opts this view out of counter mode; None: HTTPCACHE['VERSION_MODE'].
     version_mode: str | None = None
-    #: 428 for PUT/PATCH/DELETE without If-Match; None: HTTPCACHE['REQUIRE_IF_MATCH'].
+    #: 428 for PUT/PATCH/DELETE without a precondition; None: HTTPCACHE['REQUIRE_IF_MATCH'].
     require_if_match: bool | None = None
 
     _httpcache_current: Validators | None = None
     _httpcache_object: models.Model | None = None
+    _httpcache_pending: tuple[models.Model, Snapshot | None] | None = None
+    _httpcache_render: Render | None = None
+    _httpcache_plan: Plan | None = None
 
     # -- what to compute ---------------------------------------------------------------
 
+    def read_action(self) -> str:
+        """The GET action whose representation this request is about: a write is
+        checked against the tag its GET handed out (R04)."""
+        action = getattr(self, "action", None)
+        return READ_ACTIONS.get(action, action) if action else "get"
+
+    def view_key(self) -> str:
+        """Whose observed dependencies this request's validators fold in."""
+        return f"{view_path(type(self))}:{self.read_action()}"
+
     def get_etag_dependencies(self) -> Iterable[type[models.Model] | str]:
+        """Declared dependencies (``etag_dependencies``) and observed ones."""
         dependencies = self.etag_dependencies
         if isinstance(dependencies, Mapping):
-            action = getattr(self, "action", None)
-            if action is None:
-                return dependencies.get("get", ())
-            # A write is checked against the tag its GET handed out (R04).
-            return dependencies.get(READ_ACTIONS.get(action, action), ())
-        return dependencies
+            dependencies = dependencies.get(self.read_action(), ())
+        return merged(self.view_key(), dependencies)
 
     def get_validators(self) -> Validators | None:
         """For views without get_object()/paginate_queryset(): validators of the GET."""
@@ -147,13 +175,30 @@ class ConditionalMixin(CachePolicyMixin):
         if request.method not in SAFE_METHODS:
             # The tag a write is checked against is the one its GET handed out (R04).
             policy = self.get_cache_policy(read=True) or policy
-        return variant_key(request, policy, media_type)
+        # The negotiated media type already tells Accept's variants apart.
+        return variant_key(request, policy, media_type, vary=known(self.view_key()).vary - {"Accept"})
 
-    def get_instance_validators(self, obj: models.Model) -> Validators:
-        return for_instance(obj, self.variant(), dependencies=self.get_etag_dependencies(), mode=self.version_mode)
+    def get_instance_validators(self, obj: models.Model, snapshot: Snapshot | None = None) -> Validators:
+        deps = self.get_etag_dependencies()
+        return for_instance(obj, self.variant(), dependencies=deps, mode=self.version_mode, snapshot=snapshot)
 
-    def get_collection_validators(self, queryset: models.QuerySet[Any]) -> Validators:
-        return for_queryset(queryset, self.variant(), dependencies=self.get_etag_dependencies(), mode=self.version_mode)
+    def get_collection_validators(self, queryset: models.QuerySet[Any], snapshot: Snapshot | None = None) -> Validators:
+        deps = self.get_etag_dependencies()
+        return for_queryset(queryset, self.variant(), dependencies=deps, mode=self.version_mode, snapshot=snapshot)
+
+    def read_versions_first(self, queryset: models.QuerySet[Any] | None = None) -> Snapshot | None:
+        """The versions this request's validators need, read before the data (R25);
+        before the view's first observed render, of every tracked model."""
+        deps: list[type[models.Model] | str] = list(self.get_etag_dependencies())
+        model = self._target_model()
+        if queryset is None and model is not None:
+            deps = [*instance_dependencies(model, deps)]
+        to_read = deps if known(self.view_key()).seen else everything(deps)
+        if queryset is not None and not isinstance(queryset, models.QuerySet):
+            return None
+        with trace.timer(trace.of(self.request)) as found:
+            found.mode = "collection" if queryset is not None else "instance"
+            return read_versions(to_read, self.version_mode, queryset=queryset)
 
     @classmethod
     def conditional_kind(cls, action: str | None) -> str | None:
@@ -176,37 +221,83 @@ class ConditionalMixin(CachePolicyMixin):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        self._decide_after_get_object()
         if request.method in SAFE_METHODS and self._kind() == "view":
             current = self.get_validators()
             if current is not None:
                 self._decide(current)
 
+    def _decide_after_get_object(self) -> None:
+        """Decide once the view's own get_object() has returned: an override that checks
+        a permission after ``super().get_object()`` answers 403, not 304 (R01)."""
+        outermost = self.get_object
+
+        def get_object() -> Any:
+            obj = outermost()
+            pending, self._httpcache_pending = self._httpcache_pending, None
+            if pending is not None and self._httpcache_current is None:
+                self._decide_object(*pending)
+            return obj
+
+        self.get_object = get_object  # type: ignore[method-assign]
+
     def paginate_queryset(self, queryset: models.QuerySet[Any]) -> Any:
         if self.request.method in SAFE_METHODS and self._kind() == "collection":
-            self._decide(self.get_collection_validators(queryset))
+            snapshot = self.read_versions_first(queryset)
+            self._decide(self.get_collection_validators(queryset, snapshot))
+            self._begin(Plan(queryset, snapshot))
         return super().paginate_queryset(queryset)
+
+    def _begin(self, plan: Plan) -> None:
+        """Observe the render (R26): the validators are rebuilt for what it read."""
+        if isinstance(plan.target, models.QuerySet | models.Model):
+            self._httpcache_plan = plan
+            self._httpcache_render = Render(unwrap(self.request), self.view_key(), plan.row())
 
     def get_object(self) -> Any:
         method = self.request.method
         if method in UNSAFE_METHODS:
             self._lock_target()
+        snapshot, row = None, None
+        if self._httpcache_current is None and (method in UNSAFE_METHODS or self._kind() == "instance"):
+            # Versions before data (R25): what the row's relations show must not be
+            # newer than the versions its tag is made of.
+            snapshot = self.read_versions_first()
+            model = self._target_model()
+            if method in SAFE_METHODS and model is not None:
+                # Observed from here: select_related()/prefetch_related() read the
+                # relations while the object loads, not while it is serialized.
+                row = Row(model) if row_fields(model)[1] is not None else None
+                self._httpcache_render = Render(unwrap(self.request), self.view_key(), row)
         obj = super().get_object()
-        if self._httpcache_current is not None:
-            return obj  # already decided for this request
+        if row is not None:
+            row.obj = obj
+        if self._httpcache_current is None and method in SAFE_METHODS | UNSAFE_METHODS:
+            self._httpcache_pending = (obj, snapshot)
+        return obj
+
+    def _decide_object(self, obj: models.Model, snapshot: Snapshot | None) -> None:
+        method = self.request.method
         if method in SAFE_METHODS:
             if self._kind() == "instance":
-                self._decide(self.get_instance_validators(obj))
+                self._decide(self.get_instance_validators(obj, snapshot))
+                self._httpcache_plan = Plan(obj, snapshot)
+                if self._httpcache_render is None:
+                    self._begin(self._httpcache_plan)
         elif method in UNSAFE_METHODS:
             self._httpcache_object = obj
-            self.check_write_preconditions(obj)
-        return obj
+            current = self.get_instance_validators(obj, snapshot)
+            self._decide(current, require_if_match=self.require_if_match)
 
     def check_write_preconditions(self, obj: models.Model) -> None:
         """412/428 for a write to ``obj``; call it yourself from a custom APIView."""
+        self._httpcache_object = obj
         self._decide(self.get_instance_validators(obj), require_if_match=self.require_if_match)
 
     def _decide(self, current: Validators, *, require_if_match: bool | None = False) -> None:
         self._httpcache_current = current
+        found = trace.of(self.request)
+        found.view, found.etag = self.view_key(), current.etag
         decision = preconditions.evaluate(unwrap(self.request), current, require_if_match=require_if_match)
         if decision == preconditions.PRECONDITION_REQUIRED:
             raise PreconditionRequired()
@@ -215,12 +306,22 @@ class ConditionalMixin(CachePolicyMixin):
         if decision == preconditions.PRECONDITION_FAILED:
             raise PreconditionFailed()
 
+    def _target_model(self) -> type[models.Model] | None:
+        queryset = getattr(self, "queryset", None)
+        if not isinstance(queryset, models.QuerySet):
+            try:
+                queryset = self.get_queryset()
+            except Exception:  # a get_queryset() that needs more than the request
+                return None
+        if not isinstance(queryset, models.QuerySet):
+            return None
+        return queryset.model._meta.concrete_model or queryset.model
+
     def _lock_target(self) -> None:
         """Lock the row before reading it, so check and write cannot interleave with
         another writer (no lost update). SQLite has no row locks: there, use
         ``"transaction_mode": "IMMEDIATE"`` so that writers serialize."""
-        queryset = getattr(self, "queryset", None)
-        model = queryset.model if queryset is not None else None
+        model = self._target_model()
         lookup = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", "pk")
         if model is None or lookup not in self.kwargs:
             return
@@ -234,32 +335,71 @@ class ConditionalMixin(CachePolicyMixin):
     # -- responses ---------------------------------------------------------------------
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method not in WRITE_METHODS:
-            return super().dispatch(request, *args, **kwargs)
-        # The precondition check (in get_object) and the write share one transaction.
-        queryset = getattr(self, "queryset", None)
-        db = router.db_for_write(queryset.model) if queryset is not None else "default"
-        with transaction.atomic(using=db):
-            response = super().dispatch(request, *args, **kwargs)
+        try:
+            if request.method not in WRITE_METHODS:
+                return super().dispatch(request, *args, **kwargs)
+            # The precondition check (in get_object) and the write share one transaction.
+            queryset = getattr(self, "queryset", None)  # before initial(): not get_queryset()
+            db = router.db_for_write(queryset.model) if queryset is not None else "default"
+            with transaction.atomic(using=db):
+                response = super().dispatch(request, *args, **kwargs)
+        finally:
+            if self._httpcache_render is not None:
+                self._httpcache_render.stop()
         obj = self._httpcache_object
-        if request.method in REPLACING_METHODS and obj is not None and 200 <= response.status_code < 300:
+        if obj is not None and self._returns_representation(request, response):
             # R16, computed after the commit, so that counter tokens bumped by it count.
+            response.headers.setdefault("Content-Location", request.path)
             preconditions.set_validators(response, after_write(self.get_instance_validators(obj)))
         return response
 
+    def _returns_representation(self, request: HttpRequest, response: HttpResponseBase) -> bool:
+        """R16: DRF's update and partial_update answer with the stored representation."""
+        if request.method not in REPLACING_METHODS or not 200 <= response.status_code < 300:
+            return False
+        action = getattr(self, "action", None)
+        if action is not None:
+            return action in ("update", "partial_update")
+        return isinstance(self, UpdateModelMixin) or is_current_representation(request, response)
+
+    def _rebuild(self, plan: Plan) -> Validators:
+        found = trace.of(self.request)
+        found.models, found.object = plan.covers(self.get_etag_dependencies())
+        if isinstance(plan.target, models.Model):
+            return self.get_instance_validators(plan.target, plan.snapshot)
+        return self.get_collection_validators(plan.target, plan.snapshot)
+
     def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
         if isinstance(exc, NotModified):
-            return preconditions.not_modified(unwrap(self.request), exc.validators)
+            return self._not_modified(exc.validators)
         return super().handle_exception(exc)
+
+    def _not_modified(self, current: Validators) -> HttpResponseBase:
+        response = preconditions.not_modified(unwrap(self.request), current)
+        vary = known(self.view_key()).vary
+        if vary:
+            patch_vary_headers(response, sorted(vary))  # R11: what the 200 varies on
+        apply(self.request, response, policy_for(self.request)[0])
+        return response
 
     def finalize_response(  # type: ignore[override]
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        current = self._httpcache_current
+        response = super().finalize_response(request, response, *args, **kwargs)
+        current, render, plan = self._httpcache_current, self._httpcache_render, self._httpcache_plan
         if current is not None and request.method in SAFE_METHODS and 200 <= response.status_code < 300:
-            preconditions.set_validators(response, current)
+            if render is not None and plan is not None:
+                # Rebuilt for all it is now known to read; none after an untracked read (R26).
+                found = render.finish(response)
+                current = None if found is None else self._rebuild(plan)
+            if current is not None:
+                preconditions.set_validators(response, current)
+                if preconditions.evaluate_rendered(unwrap(request), current) == preconditions.NOT_MODIFIED:
+                    response = self._not_modified(current)
+        elif render is not None:
+            render.stop()
         if "ETag" in response.headers or "Last-Modified" in response.headers:
             # Sent validators: done. Without any (Last-Modified still settling, untracked
             # model), the middleware's body hash may still give the response an ETag.
             preconditions.mark_evaluated(response)
-        return super().finalize_response(request, response, *args, **kwargs)
+        return response

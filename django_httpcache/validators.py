@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -23,11 +24,12 @@ from django.http.response import HttpResponseBase
 from django.utils import translation
 
 from .conf import conf
+from .dependencies import Row
 from .httputil import unwrap
 from .policy import CachePolicy
 from .preconditions import Validators, last_modified
-from .versions.aggregate import latest, model_versions, stamp_time
-from .versions.registry import concrete, is_tracked, label, model_of, row_fields
+from .versions.aggregate import Version, latest, read, stamp_time
+from .versions.registry import concrete, is_tracked, label, model_of, row_fields, tracked_models
 
 __all__ = ["body_etag", "etag_for", "for_instance", "for_queryset", "for_values", "variant_key"]
 
@@ -51,11 +53,20 @@ def body_etag(response: HttpResponseBase, algorithm: str | None = None) -> str:
     return f'"{hasher.hexdigest()}"'
 
 
-def variant_key(request: HttpRequest, policy: CachePolicy | None, media_type: str = "") -> str:
+# Request headers a Vary names that the variant key does not fold in: compression is
+# told apart by GZip's weak tags (R14), who asks by the privacy rules (R20, R21).
+NOT_FOLDED = frozenset({"accept-encoding", "authorization", "cookie"})
+
+
+def variant_key(
+    request: HttpRequest, policy: CachePolicy | None, media_type: str = "", vary: Iterable[str] = ()
+) -> str:
     """What selects this representation besides the data (R14, R19).
 
     Path and query string, the negotiated media type, the active language when i18n
-    is on, the user when the policy is private, and the configured ETAGGERS.
+    is on, the user when the policy is private, the value of every request header
+    the policy's ``vary`` (or ``vary``, what the view was seen to vary on) names, and
+    the configured ETAGGERS.
     """
     request = unwrap(request)
     parts = [request.path, request.META.get("QUERY_STRING", ""), media_type]
@@ -64,9 +75,29 @@ def variant_key(request: HttpRequest, policy: CachePolicy | None, media_type: st
     if policy is not None and policy.is_private:
         user = getattr(request, "user", None)
         parts.append(str(user.pk) if user is not None and user.is_authenticated else "anonymous")
+    for name in sorted({*(policy.vary if policy is not None else ()), *vary}, key=str.lower):
+        if name.lower() not in NOT_FOLDED:
+            parts.append(f"{name.lower()}={request.META.get('HTTP_' + name.upper().replace('-', '_'), '')}")
     for etagger in conf.etaggers():
-        parts.append(str(etagger(request)))
+        try:
+            parts.append(str(etagger(request)))
+        except Exception:
+            # The variant is unknown: a tag no other response shares, so no 304 from it.
+            _etagger_failed(etagger)
+            parts.append(secrets.token_hex(8))
     return _SEP.join(parts)
+
+
+_failed_etaggers: set[str] = set()
+
+
+def _etagger_failed(etagger: Any) -> None:
+    name = getattr(etagger, "__qualname__", repr(etagger))
+    if name not in _failed_etaggers:
+        _failed_etaggers.add(name)
+        logger.exception(
+            "HTTPCACHE['ETAGGERS']: %s raised; responses get a tag of their own (no 304) until it is fixed.", name
+        )
 
 
 def etag_for(values: Iterable[Any], variant: str, *, weak: bool = False) -> str:
@@ -126,6 +157,60 @@ def _untracked(models_: Iterable[type[models.Model]]) -> bool:
     return bool(missing)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Versions read before the data they describe (R25): per model label, and of the
+    collection when there is one. It may hold more models than a tag needs (the first
+    render of a view reads them all): a tag takes the part it covers."""
+
+    found: Mapping[str, Version]
+    collection: Version | None = None
+
+    def covers(self, labels: Iterable[str]) -> bool:
+        return all(name in self.found for name in labels)
+
+    def part(self, labels: Iterable[str]) -> tuple[list[Any], Any]:
+        """``(values, latest modification)`` of these models (labels are in the values:
+        another set of models is another tag)."""
+        parts = [] if self.collection is None else [self.collection]
+        values: list[Any] = [*parts[0].values] if parts else []
+        for name in sorted(set(labels)):
+            version = self.found[name]
+            values += [name, *version.values]
+            parts.append(version)
+        return values, latest(*(p.modified for p in parts))
+
+    def merge(self, other: Snapshot) -> Snapshot:
+        return Snapshot({**self.found, **other.found}, self.collection or other.collection)
+
+
+def read_versions(
+    dependencies: Iterable[type[models.Model] | str],
+    mode: str | None = None,
+    *,
+    queryset: models.QuerySet[Any] | None = None,
+) -> Snapshot | None:
+    """Versions of these models (and of ``queryset``) now; None when one is untracked
+    (no validators then: its changes are not recorded)."""
+    deps = {concrete(m) for m in _dependencies(dependencies)}
+    if _untracked(deps):
+        return None
+    collection, found = read(sorted(deps, key=label), mode, queryset=queryset)
+    return Snapshot(found, collection)
+
+
+def instance_dependencies(
+    model: type[models.Model], dependencies: Iterable[type[models.Model] | str]
+) -> list[type[models.Model]]:
+    """What an instance's tag must cover besides its row: the dependencies, and its own
+    model's version when the row carries no updated-at (nothing on it gives a time, and
+    a version alone repeats after a delete and re-create: R24)."""
+    deps = _dependencies(dependencies)
+    if row_fields(model)[1] is None:
+        deps.append(model)
+    return deps
+
+
 # -- instances ---------------------------------------------------------------------------
 
 
@@ -135,12 +220,23 @@ def for_instance(
     *,
     dependencies: Iterable[type[models.Model] | str] = (),
     mode: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> Validators:
-    """Validators of one model instance: label, pk, version and updated-at in the tag;
-    Last-Modified from updated-at. Dependencies add their versions (counter or aggregate)."""
+    """Validators of one model instance: label, pk, version and updated-at in the tag,
+    and the versions of its dependencies, from ``snapshot`` when they were read before
+    the instance was loaded (R25). Last-Modified covers what the tag covers."""
     model = concrete(type(obj))
-    deps = _dependencies(dependencies)
-    if _untracked([model, *deps]):
+    deps = instance_dependencies(model, dependencies)
+    if snapshot is None:
+        snapshot = read_versions(deps, mode)
+    elif label(model) in map(label, deps) and label(model) not in snapshot.found:
+        # Its own version was not read first (the model was not known before the row
+        # was loaded): read it now. The row's version, read with the data, moves too,
+        # so the pair never names an older state.
+        own = read_versions([model], mode)
+        snapshot = None if own is None else snapshot.merge(own)
+    labels = {label(m) for m in deps}
+    if snapshot is None or _untracked([model]) or not snapshot.covers(labels):
         return Validators(exists=True)
     version, updated = row_fields(model)
     values: list[Any] = [label(model), obj.pk]
@@ -149,26 +245,21 @@ def for_instance(
         values.append(getattr(obj, version.attname))
     if modified is not None:
         values.append(stamp_time(modified))
-    if version is None and updated is None:
-        deps.insert(0, model)  # nothing on the row moves: the model's own version must
-    if deps:
-        dep_values, dep_modified = model_versions(deps, mode)
-        values += dep_values
-        modified = latest(modified, dep_modified)
-        current = for_values(values, modified, variant, exists=True)
-        return replace(current, model_level=True)
-    return for_values(values, modified, variant, exists=True)
+    dep_values, dep_modified = snapshot.part(labels)
+    current = for_values([*values, *dep_values], latest(modified, dep_modified), variant, exists=True)
+    return replace(current, model_level=bool(labels))
 
 
 # -- querysets -----------------------------------------------------------------------------
 
 
 def for_queryset(
-    queryset: models.QuerySet[Any],
+    queryset: models.QuerySet[Any] | Any,
     variant: str,
     *,
     dependencies: Iterable[type[models.Model] | str] = (),
     mode: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> Validators:
     """Validators of a collection: the whole filtered queryset (pages are in the variant).
 
@@ -177,10 +268,55 @@ def for_queryset(
     so slices hold), the stamps of the models involved, and the same aggregates over
     each dependency; the query's SQL is part of the tag. The stamps move after every
     committed change, so the tag does not depend on clocks; Last-Modified does (NTP).
+
+    Whether a list has a current representation is known once it rendered a 2xx (an
+    invalid page is a 404): ``exists`` is None until then (``If-None-Match: *`` is
+    decided after the render, R01, R07). Something that is not a QuerySet (a view's
+    get_queryset() may return a list) gets no validator.
     """
-    model = concrete(queryset.model)
-    deps = [model, *_dependencies(dependencies)]
-    if _untracked(deps):
+    if not isinstance(queryset, models.QuerySet):
         return Validators(exists=None)
-    values, modified = model_versions(deps[1:], mode, queryset=queryset)
-    return replace(for_values(values, modified, variant, exists=None), model_level=True)
+    model = concrete(queryset.model)
+    deps = {concrete(m) for m in _dependencies(dependencies)} - {model}
+    if _untracked([model]):
+        return Validators(exists=None)
+    if snapshot is None:
+        snapshot = read_versions(deps, mode, queryset=queryset)
+    labels = {label(m) for m in deps}
+    if snapshot is None or snapshot.collection is None or not snapshot.covers(labels):
+        return Validators(exists=None)
+    values, modified = snapshot.part(labels)
+    current = for_values(values, modified, variant, exists=None)
+    return replace(current, model_level=True)
+
+
+def everything(dependencies: Iterable[type[models.Model] | str]) -> list[type[models.Model]]:
+    """What to read before the first render of a view whose dependencies are not known
+    yet: every tracked model, so that what the render reads is covered at once."""
+    return sorted({*_dependencies(dependencies), *tracked_models()}, key=label)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a surface read before the data: the target (a queryset or an instance) and
+    the versions, so that validators can be rebuilt once the render said what it read."""
+
+    target: Any
+    snapshot: Snapshot | None
+
+    def covers(
+        self, dependencies: Iterable[type[models.Model] | str]
+    ) -> tuple[tuple[str, ...], tuple[str, Any] | None]:
+        """The model labels its validators cover (its own model and the dependencies),
+        and ``(label, pk)`` of the instance, if it is one (for surrogate keys, traces)."""
+        target = self.target
+        own = concrete(target.model if isinstance(target, models.QuerySet) else type(target))
+        labels = tuple(sorted({label(own), *(label(concrete(m)) for m in _dependencies(dependencies))}))
+        return labels, ((label(own), target.pk) if isinstance(target, models.Model) else None)
+
+    def row(self) -> Row | None:
+        """The instance, whose reads by primary key its own row version covers."""
+        target = self.target
+        if isinstance(target, models.Model) and row_fields(concrete(type(target)))[1] is not None:
+            return Row(concrete(type(target)), target)
+        return None

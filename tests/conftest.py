@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from django_httpcache import dependencies
 from django_httpcache.conf import conf
 from tests.testapp import views
 
@@ -10,6 +11,7 @@ from tests.testapp import views
 def _fresh_state():
     views.reset()
     conf.reset()
+    dependencies.forget()  # what views were seen to read, learned per process
     yield
     views.reset()
 

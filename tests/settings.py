@@ -1,5 +1,7 @@
 """Settings for the test suite (the example project's catalog app is installed too)."""
 
+from tests import postgres
+
 SECRET_KEY = "tests"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -16,6 +18,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_httpcache",
     "tests.testapp",
+    "tests.shapes",
     "catalog",
 ]
 
@@ -29,7 +32,13 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tests.urls"
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# HTTPCACHE_TEST_DB=postgres (the second pass of `make test`): a PostgreSQL cluster the suite
+# starts itself (tests/postgres.py), here, before pytest-django sets Django up.
+DATABASES = {
+    "default": postgres.suite_cluster().settings()
+    if postgres.selected()
+    else {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

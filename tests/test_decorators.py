@@ -187,14 +187,28 @@ def test_r05_stale_if_match_is_412_and_nothing_runs(client, calls, state, url):
 
 
 @pytest.mark.parametrize("url", ["/cond/", "/async-cond/"])
-def test_r16_write_returns_the_new_etag(client, state, url):
+def test_r16_write_answered_by_a_status_message_carries_no_validators(client, state, url):
+    # RFC 9110 §9.3.4: "updated" is not the stored representation, so no validator.
+    etag = client.get(url)["ETag"]
+    response = client.put(url, headers={"if-match": etag})
+    assert response.status_code == 200 and response.content == b"updated"
+    assert state["version"] == 2
+    assert "ETag" not in response and "Last-Modified" not in response
+    # A client without a tag fetches one: the GET's tag chains into the next write.
+    new = client.get(url)["ETag"]
+    assert new != etag
+    assert client.patch(url, headers={"if-match": new}).status_code == 200
+    assert client.patch(url, headers={"if-match": new}).status_code == 412
+
+
+def test_r16_write_that_returns_the_representation_carries_the_new_etag(client, state):
+    url = "/cond-representation/"
     etag = client.get(url)["ETag"]
     response = client.put(url, headers={"if-match": etag})
     assert response.status_code == 200
-    assert state["version"] == 2
+    assert response["Content-Location"] == url  # §8.7: the body is the target's state
     new = response["ETag"]
     assert new != etag and new == client.get(url)["ETag"]
-    # The new tag chains into the next write.
     assert client.patch(url, headers={"if-match": new}).status_code == 200
     assert client.patch(url, headers={"if-match": new}).status_code == 412
 

@@ -89,7 +89,9 @@ def test_detail_304_is_one_query(client, mode, articles, django_assert_num_queri
     api.ArticleDetail.etag_dependencies = []
     try:
         etag = get(client, url)["ETag"]
-        with django_assert_num_queries(1):
+        # The row; and in aggregate mode one statement for the versions of Tag, which
+        # the serializer was observed to read (the tag names).
+        with django_assert_num_queries(1 if mode == "counter" else 2):
             response = get(client, url, etag)
     finally:
         api.ArticleDetail.etag_dependencies = [Tag]

@@ -101,7 +101,7 @@ def test_model_versions_in_both_modes(mode):
     values, modified = model_versions([Article, Tag], mode=None)
     assert values[0] == mode
     if mode == "counter":
-        assert len(values) == 3  # one token per model
+        assert len(values) == 4  # ("counter", token) per model
     assert model_versions([Article, Tag], mode=None) == (values, modified)
 
 

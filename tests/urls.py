@@ -24,6 +24,7 @@ urlpatterns = [
     path("cond/", views.cond),
     path("cond/<int:pk>/", views.cond),
     path("cond-outer/", views.cond_outer),
+    path("cond-representation/", views.cond_representation),
     path("async-cond/", views.async_cond),
     path("async-cond-sync-callables/", views.async_cond_sync_callables),
     path("sync-cond-async-callable/", views.sync_cond_async_callable),
@@ -44,6 +45,7 @@ urlpatterns = [
     path("big/", views.big),
     path("touches-session/", views.touches_session),
     path("rules/", include(rule_patterns)),
+    path("shapes/", include("tests.shapes.urls")),
     path("", include("catalog.urls")),
 ]
 

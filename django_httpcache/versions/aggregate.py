@@ -10,44 +10,85 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router
-from django.db.models import Count, Max, Sum, Value
+from django.db.models import Count, Max, Value
 from django.utils.dateparse import parse_datetime
 
 from ..conf import conf
+from ..httputil import epoch_seconds
 from . import store
 from .registry import concrete, label, row_fields
 
-__all__ = ["latest", "model_versions", "stamp_time"]
+__all__ = ["Version", "latest", "model_versions", "read", "stamp_time"]
 
 logger = logging.getLogger("django_httpcache")
+
+
+@dataclass(frozen=True)
+class Version:
+    """The version of one model (or of one collection): values that change with its
+    data, and when it last changed (seconds since the epoch, or None if unknown)."""
+
+    values: tuple[Any, ...]
+    modified: float | None = None
+
+
+def read(
+    models_: Sequence[type[models.Model]], mode: str | None, *, queryset: models.QuerySet[Any] | None = None
+) -> tuple[Version | None, dict[str, Version]]:
+    """The versions of whole models, per model label, and with ``queryset`` the version of
+    that collection: counter tokens from the version store (no query), or (fallback, or
+    ``mode="aggregate"``) one aggregate statement.
+
+    In counter mode a collection's version is its model's token; in aggregate mode its
+    filters and slices hold (COUNT and MAX over it as a derived table, its SQL part of
+    the values).
+    """
+    deps = sorted({concrete(m) for m in models_}, key=label)
+    if queryset is None and not deps:
+        return None, {}
+    if queryset is not None:
+        if queryset.query.is_empty():  # .none(): empty whatever the data
+            return Version(("empty",)), read(deps, mode)[1]
+        if queryset.query.combinator:
+            # union() & co.: no derived table to aggregate over; the versions of every
+            # model involved cover it, at the cost of precision.
+            involved = sorted({concrete(q.model) for q in queryset.query.combined_queries}, key=label)
+            found = read([*deps, *involved], mode)[1]
+            parts = [found[label(m)] for m in involved]
+            values = tuple(v for m, part in zip(involved, parts, strict=True) for v in (label(m), *part.values))
+            return Version(("combined", *values), latest(*(p.modified for p in parts))), found
+    owners = deps if queryset is None else [concrete(queryset.model), *deps]
+    tokens = _counter_tokens(owners, mode)
+    if tokens is not None:
+        found = {label(m): Version(("counter", t), store.token_time(t)) for m, t in zip(owners, tokens, strict=True)}
+        collection = None if queryset is None else found[label(owners[0])]
+        return collection, {label(m): found[label(m)] for m in deps}
+    if queryset is not None and not queryset.query.is_sliced:
+        queryset = queryset.order_by()
+    try:
+        return _aggregate(queryset, deps)
+    except EmptyResultSet:  # filter(pk__in=[]) and the like: nothing can match
+        return Version(("empty",)), read(deps, mode)[1]
 
 
 def model_versions(
     models_: Sequence[type[models.Model]], mode: str | None, *, queryset: models.QuerySet[Any] | None = None
 ) -> tuple[list[Any], Any]:
-    """``(values for the tag, latest modification)`` of whole models: counter tokens,
-    or (fallback, or ``mode="aggregate"``) the one aggregate statement.
-
-    With ``queryset``, of that collection first (its filters and slices hold in
-    aggregate mode; in counter mode its model's token stands for it), then ``models_``.
-    """
-    owners = list(models_) if queryset is None else [concrete(queryset.model), *models_]
-    tokens = _counter_tokens(owners, mode)
-    if tokens is not None:
-        return ["counter", *tokens], latest(*(store.token_time(t) for t in tokens))
-    if queryset is not None and not queryset.query.is_sliced:
-        queryset = queryset.order_by()
-    values, modified = _aggregate(queryset, models_)
-    return ["aggregate", *values], modified
+    """``(values for a tag, latest modification)`` of these models (and ``queryset``)."""
+    collection, found = read(models_, mode, queryset=queryset)
+    parts = ([collection] if collection is not None else []) + [found[k] for k in sorted(found)]
+    return [v for part in parts for v in part.values], latest(*(p.modified for p in parts))
 
 
 def stamp_time(value: Any) -> Any:
     """Datetimes at microsecond precision, whatever their timezone."""
     if isinstance(value, datetime.datetime):
-        return value.timestamp() if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc).timestamp()
+        return epoch_seconds(value)
     return value
 
 
@@ -72,7 +113,7 @@ def _counter_tokens(models_: Sequence[type[models.Model]], mode: str | None) -> 
         return None
 
 
-_compiled: dict[tuple[Any, ...], tuple[list[str], list[str], tuple[Any, ...]]] = {}
+_compiled: dict[tuple[Any, ...], tuple[list[str], str, tuple[Any, ...]]] = {}
 
 
 def _scalar_sql(queryset: models.QuerySet[Any], aggregate: Any) -> tuple[str, tuple[Any, ...]]:
@@ -81,97 +122,98 @@ def _scalar_sql(queryset: models.QuerySet[Any], aggregate: Any) -> tuple[str, tu
     return f"({sql})", tuple(params)
 
 
-def _scalars(
-    db: str, owners: Sequence[type[models.Model]], deps: Sequence[type[models.Model]]
-) -> tuple[list[str], list[str], tuple[Any, ...]]:
-    """``(names, sql fragments, params)`` of the scalar subqueries: the stamps of every
-    model involved, and COUNT and MAX(updated-at) over each dependency.
+def _model_columns(db: str, model: type[models.Model], *, rows: bool) -> tuple[list[str], str, tuple[Any, ...]]:
+    """``(column names, sql, params)`` of one model's scalar subqueries: its change stamp
+    (serial, time) and, with ``rows``, COUNT and MAX(updated-at) over its table.
 
-    Their SQL depends only on the models, so it is built once (by the ORM, for the
-    right quoting) and reused: compiling nested subqueries per request costs more
-    than running them.
+    Their SQL depends only on the model, so it is built once (by the ORM, for the right
+    quoting) and reused: compiling nested subqueries per request costs more than
+    running them.
     """
     from ..models import ModelStamp
 
-    fields = tuple(f.name if f else None for model in owners for f in row_fields(model)[1:])
-    key = (db, tuple(map(label, owners)), tuple(map(label, deps)), fields)
+    updated = row_fields(model)[1]
+    key = (db, label(model), rows, updated.name if updated is not None else None)
     compiled = _compiled.get(key)
     if compiled is None:
-        stamps = ModelStamp.objects.using(db).filter(label__in=[label(m) for m in owners])
-        parts = {
-            "stamp_serial": _scalar_sql(stamps, Sum("serial")),
-            "stamp_changed": _scalar_sql(stamps, Max("changed_at")),
-        }
-        if owners and owners[0] not in deps:
-            _, updated = row_fields(owners[0])
-            if updated is not None:
-                # For Last-Modified only: a save that moves a row out of a filtered set
-                # leaves that set's own MAX behind (the COUNT catches it for the ETag).
-                parts["table_m"] = _scalar_sql(owners[0]._base_manager.using(db).all(), Max(updated.name))
-        for index, dep in enumerate(deps):
-            _, updated = row_fields(dep)
-            rows = dep._base_manager.using(db).all()
-            parts[f"d{index}n"] = _scalar_sql(rows, Count("pk"))
-            if updated is not None:
-                parts[f"d{index}m"] = _scalar_sql(rows, Max(updated.name))
+        stamp = ModelStamp.objects.using(db).filter(label=label(model))
+        parts = {"serial": _scalar_sql(stamp, Max("serial")), "changed": _scalar_sql(stamp, Max("changed_at"))}
+        table = model._base_manager.using(db).all()
+        if rows:
+            parts["count"] = _scalar_sql(table, Count("pk"))
+        if updated is not None:
+            # With rows: part of the version. Without (a collection's own model): for
+            # Last-Modified only, since a save that moves a row out of a filtered set
+            # leaves that set's own MAX behind (the COUNT catches it for the ETag).
+            parts["max" if rows else "table_max"] = _scalar_sql(table, Max(updated.name))
         params = tuple(p for _, part_params in parts.values() for p in part_params)
-        compiled = _compiled[key] = (list(parts), [sql for sql, _ in parts.values()], params)
+        compiled = _compiled[key] = (list(parts), ", ".join(sql for sql, _ in parts.values()), params)
     return compiled
 
 
-def _aggregate(queryset: models.QuerySet[Any] | None, deps: Sequence[type[models.Model]]) -> tuple[list[Any], Any]:
-    """One statement: ``(values for the tag, latest modification)``.
+TIMES = frozenset({"m", "changed", "max", "table_max"})  # the columns that say when
+
+
+def _aggregate(
+    queryset: models.QuerySet[Any] | None, deps: Sequence[type[models.Model]]
+) -> tuple[Version | None, dict[str, Version]]:
+    """One statement: the collection's version and each model's.
 
     ``SELECT (SELECT COUNT(*) FROM (<queryset>) t), (SELECT MAX(t.updated_at) FROM
-    (<queryset>) t), <stamps>, <dependencies>``. Each aggregate is its own scalar
-    subquery because databases answer a lone COUNT(*) or MAX(indexed column) without
-    scanning rows (SQLite: ~20 µs instead of ~1.2 ms for 10,000 rows), and the
-    queryset as a derived table keeps its filters and slices. Its SQL and parameters
-    are part of the tag: the query fingerprint.
+    (<queryset>) t), <stamp of its model>, then per model <stamp>, COUNT, MAX``. Each
+    aggregate is its own scalar subquery because databases answer a lone COUNT(*) or
+    MAX(indexed column) without scanning rows (SQLite: ~20 µs instead of ~1.2 ms for
+    10,000 rows), and the queryset as a derived table keeps its filters and slices.
+    Its SQL and parameters are part of the collection's values: the query fingerprint.
     """
-    owners = list(deps)
     db = queryset.db if queryset is not None else router.db_for_read(deps[0])
     connection = connections[db]
     select: list[str] = []
-    columns: list[str] = []
     params: list[Any] = []
+    groups: list[tuple[str, list[str]]] = []  # (label or "", column names), in select order
     fingerprint: list[Any] = []
-    modified_names: list[str] = []
     if queryset is not None:
         model = concrete(queryset.model)
-        owners.insert(0, model)
-        _, updated = row_fields(model)
+        updated = row_fields(model)[1]
         names = [model._meta.pk.attname] + ([updated.attname] if updated is not None else [])
         inner, inner_params = queryset.values(*names).query.sql_with_params()
+        columns = ["n"]
         select.append(f"(SELECT COUNT(*) FROM ({inner}) t)")
-        columns.append("n")
         params.extend(inner_params)
         if updated is not None:
             select.append(f"(SELECT MAX(t.{connection.ops.quote_name(updated.attname)}) FROM ({inner}) t)")
             columns.append("m")
-            modified_names.append("m")
             params.extend(inner_params)
+        own, sql, own_params = _model_columns(db, model, rows=False)
+        select.append(sql)
+        params.extend(own_params)
+        groups.append(("", columns + own))
         fingerprint = [inner, *map(str, inner_params)]
-    names, fragments, scalar_params = _scalars(db, owners, deps)
-    select += fragments
-    columns += names
-    params.extend(scalar_params)
-    modified_names += [n for n in names if n in ("stamp_changed", "table_m") or (n.startswith("d") and n.endswith("m"))]
+    for dep in deps:
+        names_, sql, dep_params = _model_columns(db, dep, rows=True)
+        select.append(sql)
+        params.extend(dep_params)
+        groups.append((label(dep), names_))
     sql = f"SELECT {', '.join(select)}{connection.features.bare_select_suffix}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    values = dict(zip(columns, row, strict=False))
-    modified = latest(*(_as_datetime(values[name]) for name in modified_names))
-    values.pop("table_m", None)  # a change elsewhere in the table need not change this tag
-    return [*fingerprint, *values.values()], modified
+        row = list(cursor.fetchone())
+    collection: Version | None = None
+    found: dict[str, Version] = {}
+    for key, columns in groups:
+        values = dict(zip(columns, row[: len(columns)], strict=True))
+        del row[: len(columns)]
+        modified = latest(*(_as_datetime(values[c]) for c in columns if c in TIMES))
+        kept = tuple(values[c] for c in columns if c != "table_max")  # elsewhere in the table: not this set
+        if key:
+            found[key] = Version(("aggregate", *kept), modified)
+        else:
+            collection = Version(("aggregate", *fingerprint, *kept), modified)
+    return collection, found
 
 
 def _as_datetime(value: Any) -> datetime.datetime | None:
     """MAX() of a datetime column, as the database driver returns it (SQLite: text)."""
     if value is None or isinstance(value, datetime.datetime):
         return value
-    parsed = parse_datetime(str(value))
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)  # stored in UTC when USE_TZ
-    return parsed
+    return parse_datetime(str(value))  # naive: read by epoch_seconds() in the right zone

@@ -11,7 +11,7 @@ from django.db.models.signals import class_prepared
 from django.utils import timezone
 
 from . import registry
-from .recording import bulk, bump, in_bulk
+from .recording import bulk, bump, in_bulk, touch
 from .registry import concrete, row_fields, track
 
 __all__ = ["VersionedManager", "VersionedQuerySet"]
@@ -69,9 +69,27 @@ class VersionedQuerySet(models.QuerySet):  # type: ignore[type-arg]
 
     def bulk_create(self, objs: Iterable[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
         created = super().bulk_create(objs, *args, **kwargs)
+        if created and kwargs.get("update_conflicts"):
+            # An upsert changed existing rows in place: move their version fields too.
+            self._touch_conflicting(created, kwargs.get("unique_fields") or ())
         if created:
             bump(self.model, using=self.db)
         return created
+
+    def _touch_conflicting(self, objs: list[models.Model], unique_fields: Iterable[str]) -> None:
+        names = list(unique_fields)
+        if not names:  # MySQL/MariaDB: conflicts on any unique key; the pk is what is known
+            names = [self.model._meta.pk.name]
+        rows: models.QuerySet[Any] = models.QuerySet(model=self.model, using=self.db)
+        fields = [self.model._meta.get_field(name) for name in names]
+        keys = [tuple(getattr(obj, f.attname) for f in fields) for obj in objs]
+        pks: list[Any] = []
+        for start in range(0, len(keys), 500):
+            match = models.Q()
+            for key in keys[start : start + 500]:
+                match |= models.Q(**{f.attname: value for f, value in zip(fields, key, strict=True)})
+            pks += rows.filter(match).values_list("pk", flat=True)
+        touch(self.model, pks, self.db)
 
     bulk_create.alters_data = True  # type: ignore[attr-defined]
 

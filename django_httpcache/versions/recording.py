@@ -95,7 +95,8 @@ def _stamp(model: type[models.Model], using: str) -> None:
 
 
 def _record_on_commit(model: type[models.Model], using: str) -> None:
-    """Record, once the transaction commits, that ``model`` changed.
+    """Record, once the transaction commits, that ``model`` (and every concrete model
+    it inherits from: their rows changed too, R24) changed.
 
     After the commit, once per model: the stamp moves again (so a transaction that
     saved early but commits late still changes collection tags and Last-Modified,
@@ -107,11 +108,17 @@ def _record_on_commit(model: type[models.Model], using: str) -> None:
     it may be recorded with the connection's next commit, which only costs a 200.
     """
     connection = transaction.get_connection(using)
-    connection.__dict__.setdefault("_httpcache_changed", set()).add(model)
+    changed = connection.__dict__.setdefault("_httpcache_changed", set())
+    changed.add(model)
+    changed.update(concrete(parent) for parent in model._meta.get_parent_list())
     if connection.in_atomic_block:
         # Every change registers a callback; the first to run records all the changes
-        # of the connection, the others find nothing left.
-        transaction.on_commit(partial(_record_changes, using), using=using)
+        # of the connection, the others find nothing left. It goes first in the queue
+        # and is robust: an application callback that raises before it would otherwise
+        # leave the change unrecorded until the connection's next commit.
+        transaction.on_commit(partial(_record_changes, using), using=using, robust=True)
+        hooks = connection.run_on_commit
+        hooks.insert(0, hooks.pop())
     else:  # autocommit: the change is already committed
         _record_changes(using)
 
@@ -165,12 +172,16 @@ def in_bulk(model: type[models.Model]) -> bool:
 
 
 def _on_pre_save(sender: type[models.Model], instance: models.Model, raw: bool = False, **kwargs: Any) -> None:
-    """Every save of a tracked model moves its version field (HTTPCACHE['VERSION_FIELD'])."""
+    """Every save of a tracked model moves its version fields: the version
+    (HTTPCACHE['VERSION_FIELD']) and the updated-at (HTTPCACHE['UPDATED_FIELD']), even
+    one declared without ``auto_now`` (a ``default=timezone.now`` would never move)."""
     if raw or concrete(sender) not in registry._tracked:
         return
-    version, _ = row_fields(concrete(sender))
+    version, updated = row_fields(concrete(sender))
     if version is not None:
         setattr(instance, version.attname, (getattr(instance, version.attname) or 0) + 1)
+    if updated is not None and not getattr(updated, "auto_now", False):
+        setattr(instance, updated.attname, timezone.now())
 
 
 def _on_save(

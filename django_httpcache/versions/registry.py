@@ -93,4 +93,8 @@ def _field(model: type[models.Model], name: str | None, kinds: tuple[type, ...])
         field = model._meta.get_field(name)
     except Exception:
         return None
-    return field if isinstance(field, kinds) else None  # type: ignore[return-value]
+    # A primary key is never a version: moving it would rewrite the row's identity
+    # (the system check says httpcache.E023).
+    if not isinstance(field, kinds) or getattr(field, "primary_key", False):
+        return None
+    return field  # type: ignore[return-value]

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
 
 from ..conf import conf
 from ..policy import Problem
@@ -184,9 +185,25 @@ _current: Any = _UNDECIDED  # counter_store()'s answer until a setting changes
 _writable: Any = _UNDECIDED  # writable_store()'s
 
 
+def _backend_class(path: Any) -> type | None:
+    try:
+        found = import_string(path) if isinstance(path, str) else None
+    except ImportError:
+        return None
+    return found if isinstance(found, type) else None
+
+
+def _per_process(backend: Any) -> bool:
+    """Judged by what the backend is, not by its dotted path: a subclass of LocMemCache
+    or DummyCache under another name keeps its data in the process just the same."""
+    if backend in PER_PROCESS_BACKENDS:
+        return True
+    cls = _backend_class(backend)
+    return cls is not None and issubclass(cls, tuple(filter(None, map(_backend_class, PER_PROCESS_BACKENDS))))
+
+
 def is_per_process(alias: str) -> bool:
-    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
-    return backend in PER_PROCESS_BACKENDS
+    return _per_process(settings.CACHES.get(alias, {}).get("BACKEND", ""))
 
 
 def counter_store() -> CounterStore | None:
@@ -226,7 +243,7 @@ def store_problem(alias: str) -> Problem | None:
         msg = f"HTTPCACHE['VERSION_CACHE'] = {alias!r} is not an alias in CACHES."
         return Problem("httpcache.E021", msg)
     backend = caches_setting[alias].get("BACKEND", "")
-    if backend in PER_PROCESS_BACKENDS and not settings.DEBUG:
+    if _per_process(backend) and not settings.DEBUG:
         msg = (
             f"Counter mode needs a version store shared by every worker process, but "
             f"CACHES[{alias!r}] uses {backend}: with several workers it would hand out stale "

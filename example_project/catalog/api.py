@@ -7,19 +7,39 @@ from rest_framework.views import APIView
 
 from django_httpcache.rest_framework import CachePolicyMixin, ConditionalMixin
 
-from .models import Category, Product
+from .models import Category, Product, Tag
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
     class Meta:
         model = Product
-        fields = ["id", "name", "slug", "description", "price", "category", "version", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "price",
+            "category",
+            "category_name",
+            "tags",
+            "version",
+            "updated_at",
+        ]
         read_only_fields = ["version", "updated_at"]
 
 
 class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
+        fields = ["id", "name", "slug"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
         fields = ["id", "name", "slug"]
 
 
@@ -38,13 +58,15 @@ class CategoryFilter(BaseFilterBackend):
 
 
 class ProductViewSet(ConditionalMixin, viewsets.ModelViewSet):
-    queryset = Product.objects.all()
+    # The representation shows the category's name and the tag names, and ?category=
+    # filters on category slugs: no dependency is declared, the app observes the
+    # related models (Category, Tag) the view's queries read and covers them too.
+    queryset = Product.objects.select_related("category").prefetch_related("tags")
     serializer_class = ProductSerializer
     pagination_class = ProductPagination
     filter_backends = [CategoryFilter]
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     cache_policy = "catalog"
-    etag_dependencies = {"list": [Category]}  # the ?category= filter reads category slugs
     require_if_match = True  # PUT/PATCH/DELETE without If-Match: 428
 
 
@@ -54,6 +76,15 @@ class CategoryList(generics.ListAPIView):
     queryset = Category.objects.all()
     serializer_class = CategorySerializer
     pagination_class = None
+
+
+class TagList(ConditionalMixin, generics.ListAPIView):
+    """Every tag, one page: validators from the Tag versions."""
+
+    queryset = Tag.objects.all()
+    serializer_class = TagSerializer
+    pagination_class = None
+    cache_policy = "catalog"
 
 
 class MeView(CachePolicyMixin, APIView):

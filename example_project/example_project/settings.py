@@ -3,6 +3,8 @@
 Switches (environment variables):
 - DJANGO_DEBUG=1                       debug mode (off by default, as served by `make demo`)
 - EXAMPLE_DB_PATH=/path/db.sqlite3     where the SQLite database lives
+- EXAMPLE_DATABASE_URL=postgres://user:password@host:5432/name
+                                       PostgreSQL instead of SQLite (driver psycopg)
 - HTTPCACHE_VERSION_MODE=aggregate     collection validators from one aggregate query (default)
 - HTTPCACHE_VERSION_MODE=counter       ... from per-model counters in the version store (no query)
 - HTTPCACHE_REDIS_URL=redis://host/0   put the version store on Redis; without it the store
@@ -15,6 +17,7 @@ Switches (environment variables):
 
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,19 +65,35 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("EXAMPLE_DB_PATH", str(BASE_DIR / "db.sqlite3")),
-        "CONN_MAX_AGE": None,  # keep the connection: opening one costs more than a query
-        "OPTIONS": {
-            # Writers take the lock when the transaction starts, so a precondition
-            # check and the write it guards cannot interleave with another writer.
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        },
+DATABASE_URL = urlsplit(os.environ.get("EXAMPLE_DATABASE_URL", ""))
+if DATABASE_URL.scheme in ("postgres", "postgresql"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(DATABASE_URL.path.lstrip("/")),
+            "USER": unquote(DATABASE_URL.username or ""),
+            "PASSWORD": unquote(DATABASE_URL.password or ""),
+            "HOST": DATABASE_URL.hostname or "",
+            "PORT": str(DATABASE_URL.port or ""),
+            "CONN_MAX_AGE": None,  # keep the connection: opening one costs more than a query
+        }
     }
-}
+elif DATABASE_URL.scheme:
+    raise ValueError(f"EXAMPLE_DATABASE_URL: only postgres:// URLs are supported, not {DATABASE_URL.scheme}://")
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("EXAMPLE_DB_PATH", str(BASE_DIR / "db.sqlite3")),
+            "CONN_MAX_AGE": None,  # keep the connection: opening one costs more than a query
+            "OPTIONS": {
+                # Writers take the lock when the transaction starts, so a precondition
+                # check and the write it guards cannot interleave with another writer.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = []
 if os.environ.get("EXAMPLE_FAST_PASSWORDS") == "1":

@@ -6,13 +6,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
-from .server import free_port
+from .server import free_port, stop_process, wait_until_ready
 
 
 def redis_binary() -> str | None:
@@ -32,7 +32,13 @@ class RedisServer:
 
     def start(self) -> None:
         # No persistence: a restart starts empty, as the docs recommend for a version store.
-        self.process = subprocess.Popen(
+        log = self.workdir / "redis.log"
+        with open(log, "ab") as output:
+            self.process = self._spawn(output)
+        wait_until_ready("redis-server", self.process, log, self.ping, timeout=10)
+
+    def _spawn(self, output: IO[bytes]) -> subprocess.Popen:
+        return subprocess.Popen(
             [
                 self.binary,
                 "--port",
@@ -50,19 +56,13 @@ class RedisServer:
                 "--pidfile",
                 str(self.workdir / "redis.pid"),
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 10
-        while not self.ping():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            stop_process(self.process, timeout=10)
         self.process = None
 
     def ping(self) -> bool:

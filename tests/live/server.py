@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "example_project"
@@ -76,17 +77,20 @@ def basic_auth(user: str, password: str) -> dict[str, str]:
 
 
 def manage(env: Mapping[str, str], *args: str) -> str:
-    result = subprocess.run(
+    return run(
         [str(BIN / "python"), "manage.py", *args],
+        f"manage.py {' '.join(args)}",
         cwd=EXAMPLE,
         env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
         timeout=300,
     )
+
+
+def run(command: list[str | Path], what: str, **options: Any) -> str:
+    """Run a command to its end and return its output; fail with the output if it fails."""
+    result = subprocess.run(command, capture_output=True, text=True, check=False, **options)
     if result.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(f"{what} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
 
 
@@ -118,13 +122,45 @@ def _served(
     extra_args: tuple[str, ...],
 ) -> Iterator[Server]:
     port = free_port()
-    full_env = {
-        "EXAMPLE_DB_PATH": str(workdir / "db.sqlite3"),
-        "EXAMPLE_CACHE_DIR": str(workdir / "versions"),
-        "DJANGO_SETTINGS_MODULE": "example_project.settings",
-        "EXAMPLE_FAST_PASSWORDS": "1",
-        **(env or {}),
-    }
+    with _database(workdir) as database:
+        full_env = {
+            **database,
+            "EXAMPLE_CACHE_DIR": str(workdir / "versions"),
+            "DJANGO_SETTINGS_MODULE": "example_project.settings",
+            "EXAMPLE_FAST_PASSWORDS": "1",
+            **(env or {}),
+        }
+        with _gunicorn(workdir, port, workers, threads, full_env, products, extra_args) as server:
+            yield server
+
+
+@contextmanager
+def _database(workdir: Path) -> Iterator[dict[str, str]]:
+    """A fresh database: a SQLite file in ``workdir``, or, when the suite runs on PostgreSQL
+    (HTTPCACHE_TEST_DB=postgres), a new database on the suite's cluster, dropped afterwards."""
+    from tests import postgres
+
+    if not postgres.selected():
+        yield {"EXAMPLE_DB_PATH": str(workdir / "db.sqlite3")}
+        return
+    cluster = postgres.suite_cluster()
+    name = cluster.create_database("httpcache_live_")
+    try:
+        yield {"EXAMPLE_DATABASE_URL": cluster.url(name)}
+    finally:
+        cluster.drop_database(name)
+
+
+@contextmanager
+def _gunicorn(
+    workdir: Path,
+    port: int,
+    workers: int,
+    threads: int,
+    full_env: dict[str, str],
+    products: int,
+    extra_args: tuple[str, ...],
+) -> Iterator[Server]:
     # gunicorn runs no system checks either: what they refuse must be refused at run time.
     manage(full_env, "migrate", "--noinput", "-v0", "--skip-checks")
     manage(full_env, "seed_demo", "--products", str(products), "--skip-checks")
@@ -174,10 +210,10 @@ def wait_until_ready(
         time.sleep(0.1)
 
 
-def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> None:
-    """SIGTERM the process we started (by its pid), then SIGKILL it if it lingers."""
+def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+    """Signal the process we started (by its pid; SIGTERM by default), then SIGKILL it if it lingers."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(sig)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -130,6 +130,16 @@ def cond(request, *args, **kwargs):
     return write("cond", request)
 
 
+@cache_policy("catalog")
+@conditional(etag=get_version, last_modified=get_modified, write_validators=True)
+def cond_representation(request, *args, **kwargs):
+    """Answers a write with the stored representation, and says so (R16)."""
+    response = write("cond_representation", request)
+    if request.method in ("PUT", "PATCH"):
+        response.content = str(STATE["body"]).encode()
+    return response
+
+
 @conditional(etag=get_version, last_modified=get_modified)
 @cache_policy("catalog")
 def cond_outer(request):

@@ -1,4 +1,4 @@
-"""Seed the demo catalog: categories, products and the user ``demo``.
+"""Seed the demo catalog: categories, tags, products and the user ``demo``.
 
 Idempotent: what exists is left alone (versions do not move), what is missing is
 created, so running it twice gives the same data. Seeded rows carry a fixed
@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from catalog.models import Category, Product
+from catalog.models import Category, Product, Tag
 from django_httpcache.versions import bump
 
 CATEGORIES = [
@@ -25,12 +25,25 @@ CATEGORIES = [
     ("Sports", "sports"),
     ("Office", "office"),
 ]
+TAGS = [
+    ("new", "new"),
+    ("sale", "sale"),
+    ("eco", "eco"),
+    ("gift", "gift"),
+    ("bestseller", "bestseller"),
+    ("limited", "limited"),
+]
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-password"
 SEEDED_AT = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
 
+def tag_slugs(number: int) -> list[str]:
+    """Product ``number``'s tags: 0, 1 or 2 of TAGS, always the same ones."""
+    return [TAGS[(number + i) % len(TAGS)][1] for i in range(number % 3)]
+
+
 class Command(BaseCommand):
-    help = "Create demo categories, products and the user 'demo' (idempotent)."
+    help = "Create demo categories, tags, products and the user 'demo' (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument("--products", type=int, default=200, help="number of products (default 200)")
@@ -44,6 +57,11 @@ class Command(BaseCommand):
         new_categories = [Category(name=n, slug=s) for n, s in CATEGORIES if s not in existing_categories]
         Category._base_manager.bulk_create(new_categories)
         categories = list(Category._base_manager.filter(slug__in=[s for _, s in CATEGORIES]).order_by("id"))
+
+        existing_tags = set(Tag._base_manager.values_list("slug", flat=True))
+        new_tags = [Tag(name=n, slug=s) for n, s in TAGS if s not in existing_tags]
+        Tag._base_manager.bulk_create(new_tags)
+        tags = dict(Tag._base_manager.filter(slug__in=[s for _, s in TAGS]).values_list("slug", "id"))
 
         existing = set(Product._base_manager.values_list("slug", flat=True))
         missing = []
@@ -62,8 +80,27 @@ class Command(BaseCommand):
                 )
         Product._base_manager.bulk_create(missing, batch_size=1000)
         Product._base_manager.filter(slug__in=[p.slug for p in missing]).update(updated_at=SEEDED_AT)
-        if had_data and (missing or new_categories):
-            bump(Product, Category)
+
+        # Tag links: a new product gets its tags, and so does an older product for a tag
+        # created just now (a catalog seeded before tags existed); nothing else moves.
+        created_tags = {tag.slug for tag in new_tags}
+        created_products = {p.slug for p in missing}
+        product_ids = dict(
+            Product._base_manager.filter(slug__in=[f"product-{n:05d}" for n in range(1, products + 1)]).values_list(
+                "slug", "id"
+            )
+        )
+        Link = Product.tags.through
+        links = [
+            Link(product_id=product_ids[slug], tag_id=tags[tag])
+            for number in range(1, products + 1)
+            if (slug := f"product-{number:05d}") in product_ids
+            for tag in tag_slugs(number)
+            if slug in created_products or tag in created_tags
+        ]
+        Link._base_manager.bulk_create(links, ignore_conflicts=True, batch_size=1000)
+        if had_data and (missing or new_categories or new_tags or links):
+            bump(Product, Category, Tag)
 
         User = get_user_model()
         user, created = User.objects.get_or_create(username=DEMO_USER)
@@ -71,6 +108,6 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save()
         self.stdout.write(
-            f"Seeded {len(new_categories)} new categories, {len(missing)} new products "
+            f"Seeded {len(new_categories)} new categories, {len(new_tags)} new tags, {len(missing)} new products "
             f"({Product._base_manager.count()} in all), user {DEMO_USER!r}."
         )

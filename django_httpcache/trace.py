@@ -1,0 +1,88 @@
+"""What the app did for one request, for metrics, headers and the debug-toolbar panel.
+
+Surfaces write into the request's ``Trace`` as they decide (which view, which policy,
+what the validators were made of, how long they took, the outcome); readers (metrics,
+``Server-Timing``, ``Cache-Status``, the panel) read it once the response is final.
+It holds no user data: view names, model labels, tags and timings only (R30).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import HttpRequest
+
+from .httputil import unwrap
+
+__all__ = ["OUTCOMES", "Trace", "of", "timer"]
+
+#: What a response was, for counting: a rendered 200, a 200 from the response store,
+#: a 304, a 412 and a 428.
+OUTCOMES = ("full", "stored", "not_modified", "precondition_failed", "precondition_required")
+
+ATTR = "_httpcache_trace"
+
+
+@dataclass
+class Trace:
+    view: str = ""
+    #: (policy name, where it came from: "view", "rule 0", "default", ...)
+    policy: tuple[str, str] = ("", "none")
+    #: "counter", "aggregate", "instance", "values", "body hash" or ""
+    mode: str = ""
+    #: seconds spent reading versions and building validators
+    validator_seconds: float = 0.0
+    etag: str | None = None
+    #: model labels the validators cover, and those observed while rendering
+    models: tuple[str, ...] = ()
+    #: (model label, pk) of a detail's object
+    object: tuple[str, Any] | None = None
+    observed: tuple[str, ...] = ()
+    #: one line per precondition step taken, e.g. "If-None-Match matched"
+    steps: list[str] = field(default_factory=list)
+    #: the reason of a 200 where a 304 was asked for (or of a decision), for people
+    reason: str = ""
+    outcome: str = ""
+    #: response store: "hit", "miss", "stored", "bypass" or ""
+    store: str = ""
+    #: surrogate keys sent, and purges this request's writes queued
+    tags: tuple[str, ...] = ()
+    purges: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, text: str) -> None:
+        self.steps.append(text)
+
+
+def of(request: HttpRequest) -> Trace:
+    """The request's trace (created on first use)."""
+    request = unwrap(request)
+    found: Trace | None = request.__dict__.get(ATTR)
+    if found is None:
+        found = request.__dict__[ATTR] = Trace()
+    return found
+
+
+def peek(request: HttpRequest) -> Trace | None:
+    """The request's trace if a surface wrote one."""
+    found: Trace | None = unwrap(request).__dict__.get(ATTR)
+    return found
+
+
+class timer:  # a context manager, named like a function
+    """``with timer(trace): ...`` adds the block's duration to validator_seconds."""
+
+    __slots__ = ("start", "trace")
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.start = 0.0
+
+    def __enter__(self) -> Trace:
+        self.start = time.perf_counter()
+        return self.trace
+
+    def __exit__(self, *exc: object) -> None:
+        self.trace.validator_seconds += time.perf_counter() - self.start

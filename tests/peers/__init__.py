@@ -1,0 +1,1 @@
+"""Peer conformance suites: other projects' tests, adapted and run against this app."""

@@ -1,0 +1,5 @@
+from django.core.cache.backends.locmem import LocMemCache
+
+
+class MyCache(LocMemCache):
+    """A per-process cache under another name."""

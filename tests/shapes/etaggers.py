@@ -1,0 +1,2 @@
+def boom(request):
+    raise RuntimeError("etagger failed")
