@@ -10,8 +10,10 @@ class HttpCacheConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .cdn.purge import ready as cdn_ready
         from .dependencies import connect_observer
         from .versions import connect_signals
 
         connect_signals()
         connect_observer()
+        cdn_ready()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import inspect
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -10,11 +11,14 @@ from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, conf, load_etagger
 from .dependencies import IGNORED_APPS
 from .httputil import MIDDLEWARE_PATH, view_class, view_path
+from .metrics import observe_problems
 from .policy import CachePolicy, Problem
+from .responses import store_problems
 from .routing import rule_problems
 from .versions.registry import is_tracked, label, model_of, row_fields, tracked_models
 from .versions.store import store_problem
@@ -22,17 +26,34 @@ from .versions.store import store_problem
 MIDDLEWARE = MIDDLEWARE_PATH
 GZIP = "django.middleware.gzip.GZipMiddleware"
 CONDITIONAL_GET = "django.middleware.http.ConditionalGetMiddleware"
-# Middleware whose response phase may add Set-Cookie after ours ran, if they sit outside it.
-COOKIE_SETTERS = (
+# Cookie setters whose Set-Cookie policy.apply() foresees from the request, in any order
+# (cookies.pending_cookie): they need no place of their own in MIDDLEWARE (R21).
+FORESEEN_COOKIE_SETTERS = (
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 )
+# Problems whose runtime fallback is never wrong (the policy becomes no-store, or the view
+# gets no model validator): warnings, so that they do not block migrate or makemigrations
+# for the very model or setting they name. The others would be wrong at run time.
+SAFE_FALLBACKS = frozenset(
+    {
+        *(f"httpcache.E00{n}" for n in range(2, 10)),  # an invalid policy: no-store
+        *("httpcache.E012", "httpcache.E013", "httpcache.E015", "httpcache.E017"),  # unknown name: no-store
+        *("httpcache.E022", "httpcache.E023"),  # no model validator from it
+    }
+)
 
 
 def _message(problem: Problem) -> checks.CheckMessage:
-    cls = checks.Warning if problem.warning else checks.Error
+    cls = checks.Warning if problem.warning or problem.id in SAFE_FALLBACKS else checks.Error
     return cls(problem.msg, id=problem.id)
+
+
+def _report(problems: Callable[[], list[Problem]]) -> list[checks.CheckMessage]:
+    # The checks report bad values themselves: the runtime fallbacks stay quiet meanwhile.
+    with conf.quiet():
+        return [_message(p) for p in problems()]
 
 
 def settings_problems() -> list[Problem]:
@@ -73,7 +94,7 @@ def settings_problems() -> list[Problem]:
 
 @checks.register("httpcache")
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    return [_message(p) for p in settings_problems()]
+    return _report(settings_problems)
 
 
 def middleware_problems() -> list[Problem]:
@@ -88,13 +109,13 @@ def middleware_problems() -> list[Problem]:
             "uncompressed body and GZip weakens the ETag (RFC 9110 §8.8.1)."
         )
         problems.append(Problem("httpcache.W001", msg, warning=True))
-    late = [name for name in COOKIE_SETTERS if name in middleware and middleware.index(name) < ours]
+    late = [name for name in middleware[:ours] if name not in FORESEEN_COOKIE_SETTERS and _sets_cookies(name)]
     if late:
         msg = (
-            f"{MIDDLEWARE} should come before {', '.join(late)} in MIDDLEWARE: their cookies are "
-            "added after it ran, so it cannot keep cookie-setting responses private."
+            f"{MIDDLEWARE} must come before {', '.join(late)} in MIDDLEWARE: they set cookies after "
+            "it ran, which it cannot foresee, so a cookie-setting response could go out public (R21)."
         )
-        problems.append(Problem("httpcache.W002", msg, warning=True))
+        problems.append(Problem("httpcache.E024", msg))
     common = "django.middleware.common.CommonMiddleware"
     if common in middleware and middleware.index(common) < ours:
         msg = (
@@ -110,7 +131,16 @@ def middleware_problems() -> list[Problem]:
 
 @checks.register("httpcache")
 def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    return [_message(p) for p in middleware_problems()]
+    return _report(middleware_problems)
+
+
+def _sets_cookies(path: str) -> bool:
+    """Does this middleware class write cookies itself? Read from its source."""
+    try:
+        source = inspect.getsource(import_string(path))
+    except (ImportError, OSError, TypeError):
+        return False
+    return any(call in source for call in ("set_cookie(", "delete_cookie(", "Set-Cookie"))
 
 
 def version_problems() -> list[Problem]:
@@ -122,7 +152,12 @@ def version_problems() -> list[Problem]:
 
 @checks.register("httpcache")
 def check_versions(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    return [_message(p) for p in version_problems()]
+    return _report(version_problems)
+
+
+@checks.register("httpcache")
+def check_response_store(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return _report(store_problems)
 
 
 def iter_views(resolver: URLResolver | None = None, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -148,20 +183,28 @@ def view_functions(callback: Any) -> list[tuple[str, Any]]:
     return found
 
 
-def declared_policies(callback: Any) -> list[tuple[str, str]]:
-    """``(where, policy name)`` for each policy a view declares by name."""
+def view_name(callback: Any) -> str:
+    """A view as the runtime log names it: class-based views by their class, also
+    behind decorators that did not copy ``view_class`` (not ``View.as_view.<locals>.view``)."""
+    return view_path(inspect.unwrap(callback, stop=lambda f: view_class(f) is not None))
+
+
+def declared_policies(callback: Any) -> list[tuple[str, str, str]]:
+    """``(view, where, policy name)`` for each policy a view declares by name; a
+    class-based view's method is named ``Class.method``."""
     found = []
+    view = view_name(callback)
     for suffix, func in view_functions(callback):
         name = getattr(func, "httpcache_policy", None)
         if isinstance(name, str):
-            found.append((f"cache_policy(){suffix and ' on ' + suffix[1:]}", name))
+            found.append((view + suffix, "cache_policy()", name))
     cls = view_class(callback)
     for attr in ("cache_policy", "cache_policies"):
         value = getattr(cls, attr, None) if cls is not None else None
         if isinstance(value, str):
-            found.append((f"{attr}", value))
+            found.append((view, attr, value))
         elif isinstance(value, Mapping):
-            found += [(f"{attr}[{k!r}]", v) for k, v in value.items() if isinstance(v, str)]
+            found += [(view, f"{attr}[{k!r}]", v) for k, v in value.items() if isinstance(v, str)]
     return found
 
 
@@ -205,32 +248,41 @@ def untracked_problems() -> list[Problem]:
 @checks.register(checks.Tags.urls, "httpcache")
 def check_untracked(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     try:
-        return [_message(p) for p in untracked_problems()]
+        return _report(untracked_problems)
     except Exception:  # a broken URLconf is reported by Django's own checks
         return []
 
 
 @checks.register(checks.Tags.urls, "httpcache")
 def check_views(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    policies = getattr(settings, "HTTPCACHE", {})
-    policies = policies.get("POLICIES", {}) if isinstance(policies, Mapping) else {}
-    if not isinstance(policies, Mapping):
-        return []
-    errors: list[checks.CheckMessage] = []
     try:
-        views = list(iter_views())
+        return _report(unknown_policy_problems)
     except Exception:  # a broken URLconf is reported by Django's own checks
         return []
+
+
+def defined_policies() -> Mapping[str, Any]:
+    """HTTPCACHE['POLICIES'] as written; of the wrong type (E014) it defines none."""
+    user = getattr(settings, "HTTPCACHE", {})
+    policies = user.get("POLICIES", {}) if isinstance(user, Mapping) else {}
+    return policies if isinstance(policies, Mapping) else {}
+
+
+def unknown_policy_problems() -> list[Problem]:
+    """Views that name a policy HTTPCACHE['POLICIES'] does not define (served no-store)."""
+    policies = defined_policies()
+    problems = []
     seen = set()
-    for route, pattern in views:
-        callback = pattern.callback
-        for where, name in declared_policies(callback):
-            view = view_path(callback)
+    for route, pattern in iter_views():
+        for view, where, name in declared_policies(pattern.callback):
             if name not in policies and (view, where) not in seen:
                 seen.add((view, where))
-                msg = f"View {view} ({where}, route {route!r}) names unknown cache policy {name!r}."
-                errors.append(checks.Error(msg, id="httpcache.E015"))
-    return errors
+                msg = (
+                    f"View {view} ({where}, route {route!r}) names unknown cache policy {name!r}; "
+                    "it is served 'no-store' until HTTPCACHE['POLICIES'] defines it."
+                )
+                problems.append(Problem("httpcache.E015", msg))
+    return problems
 
 
 def model_problems() -> list[Problem]:
@@ -268,7 +320,7 @@ def model_problems() -> list[Problem]:
 
 @checks.register(checks.Tags.models, "httpcache")
 def check_models(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    return [_message(p) for p in model_problems()]
+    return _report(model_problems)
 
 
 def serializer_problems() -> list[Problem]:
@@ -326,6 +378,12 @@ def untracked_sources(serializer: Any, model: type[models.Model], prefix: str = 
 @checks.register(checks.Tags.urls, "httpcache")
 def check_serializers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     try:
-        return [_message(p) for p in serializer_problems()]
+        return _report(serializer_problems)
     except Exception:  # a broken URLconf is reported by Django's own checks
         return []
+
+
+@checks.register("httpcache")
+def check_observing(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Prometheus metrics and the shared stats (docs/observe.md)."""
+    return [_message(p) for p in observe_problems()]

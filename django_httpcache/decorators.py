@@ -8,7 +8,7 @@ Both work on sync and async function views and directly on class-based-view meth
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
@@ -18,9 +18,9 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 
-from . import preconditions, trace
+from . import preconditions, responses, trace
 from .conf import conf
-from .dependencies import Render, known, merged
+from .dependencies import Render, known, merged, refresh
 from .httputil import REPLACING_METHODS, SAFE_METHODS, view_path
 from .policy import CachePolicy, PolicyError, apply
 from .preconditions import Validators
@@ -76,7 +76,7 @@ def cache_policy(name: str | None = None, /, **directives: Any) -> Callable[[Vie
             async def async_wrapper(*args: Any, **kwargs: Any) -> HttpResponseBase:
                 request, _ = _split(args, label)
                 policy = resolve()
-                declare_policy(request, policy)
+                declare_policy(request, policy, "decorator")
                 response: HttpResponseBase = await view(*args, **kwargs)
                 apply(request, response, policy)
                 return response
@@ -88,7 +88,7 @@ def cache_policy(name: str | None = None, /, **directives: Any) -> Callable[[Vie
             def wrapper(*args: Any, **kwargs: Any) -> HttpResponseBase:
                 request, _ = _split(args, label)
                 policy = resolve()
-                declare_policy(request, policy)
+                declare_policy(request, policy, "decorator")
                 response: HttpResponseBase = view(*args, **kwargs)
                 apply(request, response, policy)
                 return response
@@ -115,6 +115,7 @@ def conditional(
     dependencies: Iterable[type[models.Model] | str] = (),
     require_if_match: bool | None = None,
     write_validators: bool | None = None,
+    store: bool | None = None,
 ) -> Callable[[ViewFunc], ViewFunc]:
     """Answer 304/412 before the view runs, from cheap versions of the data.
 
@@ -134,7 +135,8 @@ def conditional(
     answers 428 to a PUT/PATCH/DELETE without a precondition (R17). A successful
     PUT/PATCH carries the new validators only when its body is the current
     representation (R16): it has ``Content-Location`` equal to the request's path, or
-    ``write_validators=True`` says so (``False``: never).
+    ``write_validators=True`` says so (``False``: never). ``store=True`` serves 200s
+    from the response store (default: the policy's ``store``; docs/response-store.md).
     """
     given = [etag is not None or last_modified is not None, queryset is not None, instance is not None]
     if sum(given) != 1:
@@ -145,6 +147,7 @@ def conditional(
             view_path(view), etag, last_modified, queryset, instance, dependencies, require_if_match, write_validators
         )
         spec.inner_policy = getattr(view, "httpcache_resolve_policy", None)
+        spec.store = store
 
         if iscoroutinefunction(view):
 
@@ -152,7 +155,8 @@ def conditional(
             async def async_wrapper(*args: Any, **kwargs: Any) -> HttpResponseBase:
                 request, view_args = _split(args, spec.label)
                 current, plan = await spec.acompute(request, view_args, kwargs)
-                short = spec.before(request, current)
+                # before() and after() may read or share what the view reads (a query).
+                short = await sync_to_async(spec.before)(request, current, plan)
                 if short is not None:
                     return short
                 render = spec.begin(request, current, plan)
@@ -163,7 +167,7 @@ def conditional(
                         render.stop()
                 if spec.needs_write_validators(request, response):
                     current = after_write((await spec.acompute(request, view_args, kwargs))[0])  # R16
-                return spec.after(request, response, current, render, plan)
+                return await sync_to_async(spec.after)(request, response, current, render, plan)
 
             wrapper: Any = async_wrapper
         else:
@@ -172,7 +176,7 @@ def conditional(
             def wrapper(*args: Any, **kwargs: Any) -> HttpResponseBase:
                 request, view_args = _split(args, spec.label)
                 current, plan = spec.compute(request, view_args, kwargs)
-                short = spec.before(request, current)
+                short = spec.before(request, current, plan)
                 if short is not None:
                     return short
                 render = spec.begin(request, current, plan)
@@ -198,6 +202,8 @@ class _Conditional:
     """What one ``@conditional`` gathers, shared by its sync and async wrappers."""
 
     inner_policy: Callable[[], CachePolicy] | None = None
+    #: Serve 200s from the response store; None: the policy's ``store``.
+    store: bool | None = None
 
     def __init__(
         self,
@@ -239,7 +245,7 @@ class _Conditional:
 
     def _compute(self, request: HttpRequest, args: Any, kwargs: Any) -> tuple[Validators, Plan | None]:
         if self.inner_policy is not None:  # @conditional above @cache_policy
-            declare_policy(request, self.inner_policy())
+            declare_policy(request, self.inner_policy(), "decorator")
         if self.queryset is None and self.instance is None:
             values = [None if f is None else _call(f, request, args, kwargs) for f in (self.etag, self.last_modified)]
             return self.from_values(request, *values), None
@@ -265,6 +271,7 @@ class _Conditional:
         deps = merged(self.label, self.dependencies)
         found = trace.of(request)
         found.models, found.object = plan.covers(deps)
+        found.plan = plan
         if isinstance(plan.target, models.Model):
             return for_instance(plan.target, self.variant(request), dependencies=deps, snapshot=plan.snapshot)
         return for_queryset(plan.target, self.variant(request), dependencies=deps, snapshot=plan.snapshot)
@@ -272,17 +279,36 @@ class _Conditional:
     async def acompute(self, request: HttpRequest, args: Any, kwargs: Any) -> tuple[Validators, Plan | None]:
         if self.awaitable_values:
             if self.inner_policy is not None:
-                declare_policy(request, self.inner_policy())
+                declare_policy(request, self.inner_policy(), "decorator")
             funcs = (self.etag, self.last_modified)
             values = [None if f is None else await f(request, *args, **kwargs) for f in funcs]
             return self.from_values(request, *values), None
         return await sync_to_async(self.compute)(request, args, kwargs)
 
-    def before(self, request: HttpRequest, current: Validators) -> HttpResponseBase | None:
+    def before(self, request: HttpRequest, current: Validators, plan: Plan | None) -> HttpResponseBase | None:
         if request.method in SAFE_METHODS and current.exists is False:
             return None  # R01: let the view answer (404, or a 200 checked in after())
         decision = preconditions.evaluate(request, current, require_if_match=self.require_if_match)
-        return self.short(request, current, decision)
+        if decision == preconditions.PRECONDITION_FAILED and plan is not None and refresh(self.label):
+            # The client's tag may come from a process that has seen more of what the
+            # view reads: check again with that (read now; the write is not done yet).
+            current = self.build(request, Plan(plan.target, None))
+            decision = preconditions.evaluate(request, current, require_if_match=self.require_if_match)
+        short = self.short(request, current, decision)
+        if short is None and request.method in SAFE_METHODS:
+            return self.stored(request, current)
+        return short
+
+    def stored(self, request: HttpRequest, current: Validators) -> HttpResponseBase | None:
+        """A 200 from the response store (R29), with the policy a rendered one gets."""
+        policy = policy_for(request)[0]
+        seen = known(self.label).seen
+        variant = partial(self.variant, request)  # computed only if the view uses the store
+        hit = responses.lookup(request, variant, current.etag, policy=policy, seen=seen, flag=self.store)
+        if hit is not None:
+            apply(request, hit, policy)
+            preconditions.mark_evaluated(hit)
+        return hit
 
     def short(self, request: HttpRequest, current: Validators, decision: Any) -> HttpResponseBase | None:
         if decision == preconditions.PRECONDITION_REQUIRED:
@@ -347,6 +373,7 @@ class _Conditional:
             short = self.short(request, current, preconditions.evaluate_rendered(request, current))
             if short is not None:
                 return short
+            responses.keep(request, partial(self.variant, request), current.etag)
         elif request.method in REPLACING_METHODS and 200 <= status < 300:
             if self.needs_write_validators(request, response):  # else the pre-write ones: none
                 preconditions.set_validators(response, current)

@@ -15,12 +15,14 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from . import preconditions
+from . import metrics, preconditions
 from .cachecontrol import parse_cache_control
+from .cdn.tags import tag_response
 from .conf import conf
 from .dependencies import render_of
 from .httputil import SAFE_METHODS
 from .policy import apply
+from .responses import settle
 from .routing import policy_for
 from .validators import body_etag
 
@@ -47,6 +49,13 @@ class HttpCacheMiddleware:
         return self.process(request, response)
 
     def process(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        # Counted once, on the final response (docs/observe.md); surrogate keys on it too
+        # (docs/cdn.md), so that a 304 repeats them. The response store keeps it before
+        # the metrics headers, as it leaves here: cookies set, not compressed yet (R29).
+        response = settle(request, tag_response(request, self.decide(request, response)))
+        return metrics.observe(request, response)
+
+    def decide(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         policy, _ = policy_for(request)
         apply(request, response, policy)
         if response.status_code == 304:

@@ -21,3 +21,18 @@ class ModelStamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} #{self.serial}"
+
+
+class ObservedView(models.Model):
+    """What a view was observed to read and vary on (``dependencies.known``), shared by
+    every process: a worker that never rendered the view computes the same tag as the
+    one that did."""
+
+    view = models.CharField(max_length=255, primary_key=True)
+    known = models.TextField(default="{}")  # JSON: labels, vary, observed_at
+
+    class Meta:
+        verbose_name = "observed view"
+
+    def __str__(self) -> str:
+        return self.view

@@ -30,6 +30,7 @@ from .cachecontrol import (
     seconds,
     shareable,
 )
+from .cookies import pending_cookie
 from .httputil import POLICY_METHODS, unwrap
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 # Settings that are not directives but travel with a policy.
-OPTIONS = ("vary", "force_shared")
+OPTIONS = ("vary", "force_shared", "store", "cdn")
 FRESHNESS = ("max_age", "s_maxage", "stale_while_revalidate", "stale_if_error", "immutable")
 IMMUTABLE_MIN_MAX_AGE = 86400  # RFC 8246 §2: "a long max-age"; below a day is suspicious.
 
@@ -91,8 +92,12 @@ class CachePolicy:
     vary: tuple[str, ...] = ()
     # Keep public/s-maxage even for credentialed or cookie-setting responses (R20, R21).
     force_shared: bool = False
+    # Serve 200s from the response store (R29; django_httpcache.responses).
+    store: bool = False
     # Set on the fail-safe stand-in for a policy that could not be used.
     invalid: bool = field(default=False, compare=False)
+    # Directives for CDNs only: CDN-Cache-Control (RFC 9213), R27.
+    cdn: CachePolicy | None = None
 
     @classmethod
     def parse(cls, value: Any, *, name: str = "") -> CachePolicy:
@@ -114,12 +119,12 @@ class CachePolicy:
         return cls(name=name, no_store=True, invalid=True)
 
     @classmethod
-    def _check(cls, value: Any, name: str) -> tuple[list[Problem], dict[str, Any]]:
+    def _check(cls, value: Any, name: str, where: str = "") -> tuple[list[Problem], dict[str, Any]]:
         if not isinstance(name, str):
             msg = f"HTTPCACHE['POLICIES'] has the key {name!r}, which is not a string: policies are named by strings."
             return [Problem("httpcache.E017", msg)], {}
         inline = not name or name.startswith("<")
-        where = (name or "the inline policy") if inline else f"HTTPCACHE['POLICIES'][{name!r}]"
+        where = where or ((name or "the inline policy") if inline else f"HTTPCACHE['POLICIES'][{name!r}]")
         problems: list[Problem] = []
         raw: dict[str, Any]
         if isinstance(value, str):
@@ -155,6 +160,11 @@ class CachePolicy:
                 else:
                     msg = f"{where}: {key} takes True or a list of header field names, not {val!r}."
                     problems.append(Problem("httpcache.E009", msg))
+            elif key == "cdn":
+                cdn, cdn_problems = cls._check_cdn(val, name, where)
+                problems += cdn_problems
+                if cdn is not None:
+                    kwargs[key] = cdn
             elif key == "vary":
                 names = field_names(val)
                 if names is None:
@@ -193,7 +203,24 @@ class CachePolicy:
         # R22: must-understand goes with no-store (RFC 9111 §5.2.2.3).
         if kwargs.get("must_understand") and not kwargs.get("no_store"):
             problems.append(Problem("httpcache.E008", f"{where}: must-understand needs no-store."))
+        # R27: a CDN lifetime for a response no shared cache may keep is a contradiction.
+        if kwargs.get("cdn") is not None and (kwargs.get("private") or kwargs.get("no_store")):
+            msg = f"{where}: a cdn part needs a policy shared caches may store (not private or no-store)."
+            problems.append(Problem("httpcache.E031", msg))
         return problems, kwargs
+
+    @classmethod
+    def _check_cdn(cls, value: Any, name: str, where: str) -> tuple[CachePolicy | None, list[Problem]]:
+        """The ``cdn`` part: Cache-Control's own grammar and checks (R27), no options."""
+        where = f"{where}['cdn']"
+        if isinstance(value, Mapping):
+            nested = sorted(str(k) for k in value if str(k).replace("-", "_").lower() in OPTIONS)
+            if nested:
+                return None, [Problem("httpcache.E030", f"{where}: {', '.join(nested)} belong to the policy itself.")]
+        problems, kwargs = cls._check(value, name, where)
+        if any(not p.warning for p in problems):
+            return None, problems
+        return cls(name=f"{name}[cdn]", **kwargs), problems
 
     # -- rendering ----------------------------------------------------------------
 
@@ -272,6 +299,8 @@ class _Applied:
     view_header: str | None
     policy: CachePolicy | None
     inputs: tuple[Any, ...] = ()
+    # CDN-Cache-Control / Surrogate-Control the view set itself (R27).
+    view_cdn: dict[str, str] = field(default_factory=dict)
 
 
 def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy | None) -> None:
@@ -290,21 +319,24 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
     applied: _Applied | None = getattr(response, "_httpcache_applied", None)
     if applied is None:
         applied = _Applied(response.headers.get("Cache-Control"), policy)
+        applied.view_cdn = {name: response.headers[name] for name in CDN_HEADERS if name in response.headers}
         response._httpcache_applied = applied  # type: ignore[attr-defined]
     elif applied.policy is None:
         applied.policy = policy
     policy = applied.policy
 
     force_shared = policy is not None and policy.force_shared
-    # A cookie set through response.cookies, or written as a raw header (a proxied
-    # upstream's Set-Cookie): either way the response is someone's (R21).
-    sets_cookie = bool(response.cookies) or "Set-Cookie" in response.headers
+    # A cookie set through response.cookies, written as a raw header (a proxied
+    # upstream's Set-Cookie), or that Django's session, CSRF or messages middleware will
+    # add after this ran (any MIDDLEWARE order): the response is someone's (R21).
+    sets_cookie = bool(response.cookies) or "Set-Cookie" in response.headers or bool(pending_cookie(request))
     private_response = (is_credentialed(request) or sets_cookie) and not force_shared
     inputs = (policy, private_response, response.status_code)
     if applied.inputs == inputs:
         return  # nothing changed since the last call
     applied.inputs = inputs
     vary: tuple[str, ...] = ()
+    cdn_header: str | None = None
 
     if applied.view_header is not None:
         header = applied.view_header
@@ -322,13 +354,42 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
             header = policy.credentialed_header
         else:
             header = policy.header
+            cdn_header = None if policy.cdn is None else policy.cdn.header
         if (policy.private or private_response) and not policy.no_store:
             vary = CREDENTIAL_VARY
     else:
+        _write_cdn(response, applied, None, private_response)
         return
 
+    _write_cdn(response, applied, cdn_header, private_response)
     response.headers["Cache-Control"] = header
     if policy is not None and policy.vary:
         vary = policy.vary + vary
     if vary:
         patch_vary_headers(response, vary)
+
+
+CDN_HEADERS = ("CDN-Cache-Control", "Surrogate-Control")
+
+
+def _write_cdn(response: HttpResponseBase, applied: _Applied, value: str | None, private_response: bool) -> None:
+    """R27: the CDN's own lifetime (RFC 9213), only where Cache-Control gives a shared one.
+
+    ``value`` is the policy's cdn part, None for a private response, an error or a policy
+    without one (the CDN then follows Cache-Control). A header the view set is kept, with
+    the privacy rule (R20, R21) applied to it as to Cache-Control.
+    """
+    from .conf import conf  # conf imports this module
+
+    surrogate = bool(conf.CDN.get("SURROGATE_CONTROL")) if isinstance(conf.CDN, Mapping) else False
+    for name in CDN_HEADERS:
+        header = applied.view_cdn.get(name)
+        if header is None:
+            header = value if name == "CDN-Cache-Control" or surrogate else None
+        elif private_response and shareable(header):
+            header = downgrade_header(header) if name == "CDN-Cache-Control" else "no-store"
+        if header is None:
+            if name in response.headers:
+                del response.headers[name]
+        else:
+            response.headers[name] = header

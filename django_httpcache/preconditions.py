@@ -20,6 +20,7 @@ from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
+from . import trace
 from .conf import conf
 from .httputil import IGNORED_METHODS, SAFE_METHODS, WRITE_METHODS, epoch_seconds
 
@@ -135,6 +136,8 @@ def evaluate(request: HttpRequest, current: Validators, *, require_if_match: boo
     if method in IGNORED_METHODS:  # R02
         return None
     decision = _evaluate(method, request.META, current)
+    if trace.EXPLAIN in request.__dict__:  # only while the debug-toolbar panel collects
+        trace.of(request).steps.extend(describe(method, request.META, current, decision))
     if decision is not None or method not in WRITE_METHODS or not current.exists or "HTTP_IF_MATCH" in request.META:
         # A failed precondition is the answer even where If-Match is required: the
         # request was conditional (If-None-Match: * on an existing row is 412, not 428).
@@ -184,6 +187,22 @@ def _evaluate(method: str, meta: Any, current: Validators) -> HTTPStatus | None:
             if date is not None and current.last_modified <= date:
                 return NOT_MODIFIED
     return None
+
+
+def describe(method: str, meta: Any, current: Validators, decision: HTTPStatus | None) -> list[str]:
+    """The steps ``_evaluate`` took, in words (R03 order), for the debug-toolbar panel."""
+    steps = []
+    headers = ("If-Match", "If-Unmodified-Since", "If-None-Match", "If-Modified-Since")
+    for header in headers:
+        value = meta.get("HTTP_" + header.upper().replace("-", "_"))
+        if value is not None:
+            steps.append(f"{method}: {header}: {value[:120]}")
+    current_tag = current.etag or "none"
+    if current.exists is False:
+        current_tag += " (no current representation)"
+    verdict = "proceed" if decision is None else f"{int(decision)} {decision.phrase}"
+    steps.append(f"current ETag {current_tag}, Last-Modified {current.last_modified or 'none'}: {verdict}")
+    return steps
 
 
 def mark_evaluated(response: HttpResponseBase) -> None:

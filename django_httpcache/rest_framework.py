@@ -27,10 +27,10 @@ from rest_framework.exceptions import APIException
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin, UpdateModelMixin
 from rest_framework.request import Request
 
-from . import preconditions, trace
+from . import preconditions, responses, trace
 from .conf import conf
 from .decorators import is_current_representation
-from .dependencies import Render, Row, known, merged
+from .dependencies import Render, Row, known, merged, refresh
 from .httputil import REPLACING_METHODS, SAFE_METHODS, UNSAFE_METHODS, WRITE_METHODS, unwrap, view_path
 from .policy import CachePolicy, apply
 from .preconditions import Validators
@@ -71,6 +71,13 @@ class PreconditionRequired(APIException):
     default_code = "precondition_required"
 
 
+class _Stored(Exception):
+    """Raised at a hook to leave the handler with a stored 200 (R29)."""
+
+    def __init__(self, response: HttpResponseBase) -> None:
+        self.response = response
+
+
 class NotModified(Exception):
     """Raised at a hook to leave the handler; turned into a 304 by handle_exception."""
 
@@ -109,7 +116,7 @@ class CachePolicyMixin(_View):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         policy = self.get_cache_policy()
         if policy is not None:
-            declare_policy(request, policy)
+            declare_policy(request, policy, "mixin")
         super().initial(request, *args, **kwargs)
 
     # DRF takes any HttpResponseBase here (its own finalize_response asserts just that);
@@ -138,6 +145,8 @@ class ConditionalMixin(CachePolicyMixin):
     version_mode: str | None = None
     #: 428 for PUT/PATCH/DELETE without a precondition; None: HTTPCACHE['REQUIRE_IF_MATCH'].
     require_if_match: bool | None = None
+    #: Serve 200s from the response store (docs/response-store.md); None: the policy's ``store``.
+    response_store: bool | None = None
 
     _httpcache_current: Validators | None = None
     _httpcache_object: models.Model | None = None
@@ -159,10 +168,17 @@ class ConditionalMixin(CachePolicyMixin):
 
     def get_etag_dependencies(self) -> Iterable[type[models.Model] | str]:
         """Declared dependencies (``etag_dependencies``) and observed ones."""
+        view = self.view_key()
+        seen = known(view)
+        memo = self.__dict__.get("_httpcache_deps")
+        if memo is not None and memo[0] == view and memo[1] is seen:
+            return list(memo[2])  # asked 3 times per request: the same until a render learns more
         dependencies = self.etag_dependencies
         if isinstance(dependencies, Mapping):
             dependencies = dependencies.get(self.read_action(), ())
-        return merged(self.view_key(), dependencies)
+        found = merged(view, dependencies)
+        self.__dict__["_httpcache_deps"] = (view, seen, found)
+        return list(found)
 
     def get_validators(self) -> Validators | None:
         """For views without get_object()/paginate_queryset(): validators of the GET."""
@@ -244,9 +260,17 @@ class ConditionalMixin(CachePolicyMixin):
     def paginate_queryset(self, queryset: models.QuerySet[Any]) -> Any:
         if self.request.method in SAFE_METHODS and self._kind() == "collection":
             snapshot = self.read_versions_first(queryset)
+            plan = self._cover(Plan(queryset, snapshot))
             self._decide(self.get_collection_validators(queryset, snapshot))
-            self._begin(Plan(queryset, snapshot))
+            self._begin(plan)
         return super().paginate_queryset(queryset)
+
+    def _cover(self, plan: Plan) -> Plan:
+        """What the validators cover, in the trace before the decision: a 304 carries the
+        same surrogate keys as its 200 (docs/cdn.md)."""
+        found = trace.of(self.request)
+        found.models, found.object = plan.covers(self.get_etag_dependencies())
+        return plan
 
     def _begin(self, plan: Plan) -> None:
         """Observe the render (R26): the validators are rebuilt for what it read."""
@@ -280,13 +304,20 @@ class ConditionalMixin(CachePolicyMixin):
         method = self.request.method
         if method in SAFE_METHODS:
             if self._kind() == "instance":
+                plan = self._cover(Plan(obj, snapshot))
                 self._decide(self.get_instance_validators(obj, snapshot))
-                self._httpcache_plan = Plan(obj, snapshot)
+                self._httpcache_plan = plan
                 if self._httpcache_render is None:
                     self._begin(self._httpcache_plan)
         elif method in UNSAFE_METHODS:
             self._httpcache_object = obj
             current = self.get_instance_validators(obj, snapshot)
+            request = unwrap(self.request)
+            failed = preconditions.evaluate(request, current) == preconditions.PRECONDITION_FAILED
+            if failed and refresh(self.view_key()):
+                # The client's tag may come from a process that has seen more of what
+                # the GET reads: check with that (the row is locked, not written yet).
+                current = self.get_instance_validators(obj)
             self._decide(current, require_if_match=self.require_if_match)
 
     def check_write_preconditions(self, obj: models.Model) -> None:
@@ -305,6 +336,18 @@ class ConditionalMixin(CachePolicyMixin):
             raise NotModified(current)
         if decision == preconditions.PRECONDITION_FAILED:
             raise PreconditionFailed()
+        if self.request.method in SAFE_METHODS:
+            self._serve_stored(current)
+
+    def _serve_stored(self, current: Validators) -> None:
+        """Leave the handler with a 200 from the response store (R29): no serializer."""
+        seen, policy = known(self.view_key()).seen, policy_for(self.request)[0]
+        user = getattr(self.request, "user", None)
+        hit = responses.lookup(
+            self.request, self.variant, current.etag, policy=policy, seen=seen, flag=self.response_store, user=user
+        )
+        if hit is not None:
+            raise _Stored(hit)
 
     def _target_model(self) -> type[models.Model] | None:
         queryset = getattr(self, "queryset", None)
@@ -365,6 +408,7 @@ class ConditionalMixin(CachePolicyMixin):
     def _rebuild(self, plan: Plan) -> Validators:
         found = trace.of(self.request)
         found.models, found.object = plan.covers(self.get_etag_dependencies())
+        found.plan = plan
         if isinstance(plan.target, models.Model):
             return self.get_instance_validators(plan.target, plan.snapshot)
         return self.get_collection_validators(plan.target, plan.snapshot)
@@ -372,6 +416,10 @@ class ConditionalMixin(CachePolicyMixin):
     def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
         if isinstance(exc, NotModified):
             return self._not_modified(exc.validators)
+        if isinstance(exc, _Stored):
+            self._httpcache_current = None  # sent as stored: nothing to rebuild
+            preconditions.mark_evaluated(exc.response)
+            return exc.response
         return super().handle_exception(exc)
 
     def _not_modified(self, current: Validators) -> HttpResponseBase:
@@ -396,6 +444,8 @@ class ConditionalMixin(CachePolicyMixin):
                 preconditions.set_validators(response, current)
                 if preconditions.evaluate_rendered(unwrap(request), current) == preconditions.NOT_MODIFIED:
                     response = self._not_modified(current)
+                else:
+                    responses.keep(request, self.variant, current.etag)
         elif render is not None:
             render.stop()
         if "ETag" in response.headers or "Last-Modified" in response.headers:

@@ -107,10 +107,11 @@ def rule_for(path: str, name: str | None, view: Any) -> tuple[str | None, str]:
     return None, "none"
 
 
-def declare_policy(request: HttpRequest, policy: CachePolicy) -> None:
-    """A decorator or mixin names the policy of this request (wins over RULES)."""
+def declare_policy(request: HttpRequest, policy: CachePolicy, source: str = "view") -> None:
+    """A decorator or mixin names the policy of this request (wins over RULES);
+    ``source`` says which ("decorator", "mixin"), for traces."""
     # Per-request state lives in the request's __dict__, out of Django's way.
-    unwrap(request).__dict__["_httpcache_policy"] = (policy, "view")
+    unwrap(request).__dict__["_httpcache_policy"] = (policy, source)
 
 
 def policy_for(request: HttpRequest) -> tuple[CachePolicy | None, str]:

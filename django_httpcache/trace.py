@@ -16,13 +16,16 @@ from django.http import HttpRequest
 
 from .httputil import unwrap
 
-__all__ = ["OUTCOMES", "Trace", "of", "timer"]
+__all__ = ["OUTCOMES", "Trace", "explaining", "of", "peek", "timer"]
 
 #: What a response was, for counting: a rendered 200, a 200 from the response store,
 #: a 304, a 412 and a 428.
 OUTCOMES = ("full", "stored", "not_modified", "precondition_failed", "precondition_required")
 
 ATTR = "_httpcache_trace"
+#: Set on a request (its __dict__) by whoever shows a trace in full (the debug-toolbar
+#: panel): only then do surfaces spend time on the human-readable steps.
+EXPLAIN = "_httpcache_explain"
 
 
 @dataclass
@@ -50,10 +53,17 @@ class Trace:
     #: surrogate keys sent, and purges this request's writes queued
     tags: tuple[str, ...] = ()
     purges: list[str] = field(default_factory=list)
+    #: what the validators were built from (a validators.Plan), for the panel's reasons
+    plan: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def step(self, text: str) -> None:
         self.steps.append(text)
+
+
+def explaining(request: HttpRequest) -> bool:
+    """Is a full trace (with steps) being collected for this request?"""
+    return EXPLAIN in unwrap(request).__dict__
 
 
 def of(request: HttpRequest) -> Trace:

@@ -28,6 +28,7 @@ from .dependencies import Row
 from .httputil import unwrap
 from .policy import CachePolicy
 from .preconditions import Validators, last_modified
+from .release import release
 from .versions.aggregate import Version, latest, read, stamp_time
 from .versions.registry import concrete, is_tracked, label, model_of, row_fields, tracked_models
 
@@ -65,8 +66,8 @@ def variant_key(
 
     Path and query string, the negotiated media type, the active language when i18n
     is on, the user when the policy is private, the value of every request header
-    the policy's ``vary`` (or ``vary``, what the view was seen to vary on) names, and
-    the configured ETAGGERS.
+    the policy's ``vary`` (or ``vary``, what the view was seen to vary on) names, the
+    release (HTTPCACHE['RELEASE']) and the configured ETAGGERS.
     """
     request = unwrap(request)
     parts = [request.path, request.META.get("QUERY_STRING", ""), media_type]
@@ -75,9 +76,14 @@ def variant_key(
     if policy is not None and policy.is_private:
         user = getattr(request, "user", None)
         parts.append(str(user.pk) if user is not None and user.is_authenticated else "anonymous")
+    # With i18n on, the active language stands for Accept-Language: "fr" and
+    # "fr-FR,fr;q=0.9" select the same representation, so they share a tag.
+    skipped = NOT_FOLDED | ({"accept-language"} if settings.USE_I18N else set())
     for name in sorted({*(policy.vary if policy is not None else ()), *vary}, key=str.lower):
-        if name.lower() not in NOT_FOLDED:
+        if name.lower() not in skipped:
             parts.append(f"{name.lower()}={request.META.get('HTTP_' + name.upper().replace('-', '_'), '')}")
+    if release_part := release():  # a deploy changes the rendering, so the tags (R14)
+        parts.append(release_part)
     for etagger in conf.etaggers():
         try:
             parts.append(str(etagger(request)))
@@ -307,12 +313,18 @@ class Plan:
     def covers(
         self, dependencies: Iterable[type[models.Model] | str]
     ) -> tuple[tuple[str, ...], tuple[str, Any] | None]:
-        """The model labels its validators cover (its own model and the dependencies),
-        and ``(label, pk)`` of the instance, if it is one (for surrogate keys, traces)."""
+        """The model labels whose versions its validators cover, and ``(label, pk)`` of
+        the instance, if it is one (for surrogate keys, traces). A collection covers its
+        own model; an instance its row, and its model only as ``for_instance`` does."""
         target = self.target
-        own = concrete(target.model if isinstance(target, models.QuerySet) else type(target))
-        labels = tuple(sorted({label(own), *(label(concrete(m)) for m in _dependencies(dependencies))}))
-        return labels, ((label(own), target.pk) if isinstance(target, models.Model) else None)
+        if isinstance(target, models.Model):
+            own = concrete(type(target))
+            deps = instance_dependencies(own, dependencies)
+            return tuple(sorted({label(concrete(m)) for m in deps})), (label(own), target.pk)
+        if not isinstance(target, models.QuerySet):
+            return (), None  # a list from get_queryset(): no validators, no keys
+        own = concrete(target.model)
+        return tuple(sorted({label(own), *(label(concrete(m)) for m in _dependencies(dependencies))})), None
 
     def row(self) -> Row | None:
         """The instance, whose reads by primary key its own row version covers."""

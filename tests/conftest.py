@@ -4,6 +4,7 @@ import pytest
 
 from django_httpcache import dependencies
 from django_httpcache.conf import conf
+from tests.cdn_backend import recording  # noqa: F401  (the CDN tests' fixture)
 from tests.testapp import views
 
 

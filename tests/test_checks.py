@@ -88,6 +88,11 @@ def test_warnings_are_warnings():
     assert isinstance(message, checks.Warning)
 
 
+def test_e015_is_a_warning_that_says_what_runtime_does():
+    (message,) = check_views()
+    assert isinstance(message, checks.Warning) and "no-store" in message.msg
+
+
 def test_e015_view_names_unknown_policy():
     (message,) = check_views()
     assert message.id == "httpcache.E015"
@@ -101,11 +106,36 @@ def test_w001_gzip_after_our_middleware():
         assert check_middleware() == []
 
 
-def test_w002_cookie_setting_middleware_outside_ours():
-    middleware = ["django.contrib.sessions.middleware.SessionMiddleware", OUR_MIDDLEWARE]
+def test_django_cookie_setters_outside_ours_are_foreseen():
+    # Their cookies are foreseen by policy.apply() (tests/test_cookies.py): no W002 any more.
+    middleware = [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        OUR_MIDDLEWARE,
+    ]
     with override_settings(MIDDLEWARE=middleware):
+        assert check_middleware() == []
+
+
+class SetsCookie:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.set_cookie("ab-test", "b")
+        return response
+
+
+def test_e024_unforeseeable_cookie_setter_outside_ours_is_an_error():
+    cookie_setter = f"{__name__}.SetsCookie"
+    with override_settings(MIDDLEWARE=[cookie_setter, OUR_MIDDLEWARE]):
         (message,) = check_middleware()
-    assert message.id == "httpcache.W002" and "SessionMiddleware" in message.msg
+    assert message.id == "httpcache.E024" and isinstance(message, checks.Error)
+    assert "SetsCookie" in message.msg
+    with override_settings(MIDDLEWARE=[OUR_MIDDLEWARE, cookie_setter]):
+        assert check_middleware() == []
 
 
 def test_w007_common_middleware_outside_ours():
@@ -118,7 +148,64 @@ def test_e015_on_class_based_view_methods(monkeypatch):
 
     monkeypatch.setattr(ProductView.get, "httpcache_policy", "ghost", raising=False)
     messages = check_views()
-    assert any("ghost" in m.msg and "on get" in m.msg for m in messages)
+    # Named as the runtime log names it: the class and the method.
+    assert any("ghost" in m.msg and "tests.testapp.views.ProductView.get " in m.msg for m in messages)
+    assert not any("<locals>" in m.msg for m in messages)
+
+
+def test_e015_names_the_class_behind_a_decorator_that_lost_view_class():
+    import functools
+
+    from django_httpcache.checks import view_name
+    from tests.testapp.views import ProductView
+
+    callback = ProductView.as_view()
+    wrapper = functools.update_wrapper(lambda request: callback(request), callback, updated=())
+    assert view_name(wrapper) == "tests.testapp.views.ProductView"
+
+
+@pytest.mark.parametrize("ident", ["httpcache.E015", "httpcache.E022", "httpcache.E012", "httpcache.E002"])
+def test_checks_with_a_safe_runtime_fallback_are_warnings(ident):
+    from django_httpcache.checks import _message
+    from django_httpcache.policy import Problem
+
+    assert isinstance(_message(Problem(ident, "x")), checks.Warning)
+
+
+@pytest.mark.parametrize("ident", ["httpcache.E001", "httpcache.E010", "httpcache.E014", "httpcache.E016"])
+def test_checks_whose_fallback_could_be_wrong_stay_errors(ident):
+    from django_httpcache.checks import _message
+    from django_httpcache.policy import Problem
+
+    assert isinstance(_message(Problem(ident, "x")), checks.Error)
+
+
+def test_unknown_policies_reported_when_policies_has_the_wrong_type():
+    with override_settings(HTTPCACHE={"POLICIES": ["catalog"]}):
+        names = " ".join(m.msg for m in check_views())
+    assert "'catalog'" in names and "'no-such-policy'" in names
+
+
+def test_checks_log_nothing_and_leave_the_runtime_log(caplog):
+    from django_httpcache.checks import check_models, check_versions
+    from django_httpcache.conf import conf
+
+    with override_settings(HTTPCACHE={"VERSION_MODE": "bogus", "VERSION_FIELD": 3, "POLICIES": {"x": 1}}):
+        checks.run_checks(tags=["httpcache"])
+        check_versions(), check_models(), check_settings()
+        assert caplog.records == []
+        assert conf.VERSION_MODE == "aggregate"  # the runtime still logs its fallback, once
+        assert "HTTPCACHE['VERSION_MODE'] = 'bogus' is invalid" in caplog.text
+
+
+def test_httpcache_of_the_wrong_type_logs_at_runtime_once(caplog):
+    from django_httpcache.conf import conf
+
+    with override_settings(HTTPCACHE=["oops"]):
+        assert conf.BODY_ETAG is True and conf.VERSION_MODE == "aggregate"
+    assert [r.getMessage() for r in caplog.records] == [
+        "HTTPCACHE = ['oops'] is not a dict; using the defaults (see manage.py check)."
+    ]
 
 
 def test_w004_conditional_get_middleware():

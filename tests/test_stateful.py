@@ -19,6 +19,7 @@ small in ``make test``, 10,000+ steps in ``make reliability``.
 from __future__ import annotations
 
 import datetime
+import math
 import os
 from collections import Counter
 from unittest import mock
@@ -78,7 +79,12 @@ class FakeClock:
         return datetime.datetime.fromtimestamp(self._read(), tz=datetime.timezone.utc)
 
 
-class ValidatorHistory(RuleBasedStateMachine):
+class History(RuleBasedStateMachine):
+    """The clock, the reads and the judged revalidations; subclasses bring the data
+    (``reset``, an ``@initialize`` seed, write rules) and the URLs to read."""
+
+    stats: Counter[str] = STATS
+
     def __init__(self) -> None:
         super().__init__()
         self.client = Client()
@@ -93,8 +99,7 @@ class ValidatorHistory(RuleBasedStateMachine):
         ]
         for patch in self.patches:
             patch.start()
-        Article._base_manager.all().delete()
-        Tag._base_manager.all().delete()
+        self.reset()
         ModelStamp.objects.all().delete()
         if "versions" in caches:
             caches["versions"].clear()
@@ -102,9 +107,96 @@ class ValidatorHistory(RuleBasedStateMachine):
         self.writes = 0  # committed changes so far
         self.seen: list[tuple[str, str | None, str | None, bytes, int]] = []
 
+    def reset(self) -> None:
+        """Delete the rows the previous example left."""
+        raise NotImplementedError
+
+    def urls(self) -> list[str]:
+        raise NotImplementedError
+
     def teardown(self) -> None:
         for patch in self.patches:
             patch.stop()
+
+    def wrote(self) -> None:
+        self.writes += 1
+        self.stats["writes"] += 1
+
+    @rule(seconds=st.sampled_from([0.0, 0.2, 0.7, 1.0, 1.5, 3.0]))
+    def tick(self, seconds) -> None:
+        self.clock.now += seconds
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, url: str, **headers: str):
+        response = self.client.get(url, headers={**JSON, **headers})
+        assert response.status_code < 500, response.content
+        return response
+
+    @rule(data=st.data())
+    def fetch(self, data) -> None:
+        url = data.draw(st.sampled_from(self.urls()))
+        response = self.get(url)
+        self.stats["gets"] += 1
+        if response.status_code == 200 and "ETag" in response:
+            self.seen.append(
+                (url, response["ETag"], response.headers.get("Last-Modified"), response.content, self.writes)
+            )
+
+    # Reads outnumber writes in real traffic; extra rules make them more likely here.
+    @rule(data=st.data())
+    def fetch_again(self, data) -> None:
+        self.fetch(data)
+
+    @precondition(lambda self: self.seen)
+    @rule(data=st.data(), by_date=st.booleans())
+    def revalidate_again(self, data, by_date) -> None:
+        self.revalidate(data, by_date)
+
+    @precondition(lambda self: self.seen)
+    @rule(data=st.data(), by_date=st.booleans())
+    def revalidate_once_more(self, data, by_date) -> None:
+        self.revalidate(data, by_date)
+
+    @precondition(lambda self: self.seen)
+    @rule(data=st.data(), by_date=st.booleans())
+    def revalidate(self, data, by_date) -> None:
+        url, etag, last_modified, body, writes = data.draw(st.sampled_from(self.seen))
+        if by_date and last_modified is None:
+            return
+        header = {"if-modified-since": last_modified} if by_date else {"if-none-match": etag}
+        response = self.get(url, **header)
+        self.stats["revalidations"] += 1
+        if response.status_code == 304:
+            self.stats["304"] += 1
+            current = self.get(url)
+            assert current.status_code == 200 and current.content == body, f"false 304 on {url} ({header})"
+        elif writes == self.writes and response.status_code == 200:
+            raise AssertionError(f"missed 304 on {url} ({header}): nothing was written since")
+        elif response.status_code == 200 and response.content == body:
+            self.stats["conservative 200"] += 1
+
+    def if_match_write(self, url: str, etag: str, body: bytes, payload: dict[str, str]) -> None:
+        """A PATCH with If-Match: it may succeed only if the client's copy was current."""
+        before = self.client.get(url, headers=JSON)
+        response = self.client.patch(url, payload, content_type="application/json", headers={**JSON, "if-match": etag})
+        assert response.status_code < 500
+        if response.status_code == 200:
+            assert before.content == body, "lost update: If-Match matched a copy that was not current"
+            self.stats["conditional writes"] += 1
+            self.wrote()
+        elif response.status_code == 412:
+            self.stats["412"] += 1
+
+    @invariant()
+    def counted(self) -> None:
+        self.stats["steps"] += 1
+
+
+class ValidatorHistory(History):
+    def reset(self) -> None:
+        Article._base_manager.all().delete()
+        Tag._base_manager.all().delete()
 
     # -- data ----------------------------------------------------------------------------
 
@@ -114,10 +206,6 @@ class ValidatorHistory(RuleBasedStateMachine):
         for index in range(5):
             Article.objects.create(title=f"a{index}").tags.add(tags[index % 3])
         self.wrote()
-
-    def wrote(self) -> None:
-        self.writes += 1
-        STATS["writes"] += 1
 
     def pick(self, data) -> Article | None:
         pks = list(Article.objects.values_list("pk", flat=True))
@@ -166,69 +254,17 @@ class ValidatorHistory(RuleBasedStateMachine):
                     article.tags.clear()
                     article.delete()
                 raise RuntimeError
-            STATS["rollbacks"] += 1
+            self.stats["rollbacks"] += 1
             return
         else:
             return
         self.wrote()
-
-    @rule(seconds=st.sampled_from([0.0, 0.2, 0.7, 1.0, 1.5, 3.0]))
-    def tick(self, seconds) -> None:
-        self.clock.now += seconds
 
     # -- reads ---------------------------------------------------------------------------
 
     def urls(self) -> list[str]:
         pks = list(Article._base_manager.values_list("pk", flat=True)[:4])
         return LISTS + [f"/api/articles/{pk}/" for pk in pks]
-
-    def get(self, url: str, **headers: str):
-        response = self.client.get(url, headers={**JSON, **headers})
-        assert response.status_code < 500, response.content
-        return response
-
-    @rule(data=st.data())
-    def fetch(self, data) -> None:
-        url = data.draw(st.sampled_from(self.urls()))
-        response = self.get(url)
-        STATS["gets"] += 1
-        if response.status_code == 200 and "ETag" in response:
-            self.seen.append(
-                (url, response["ETag"], response.headers.get("Last-Modified"), response.content, self.writes)
-            )
-
-    # Reads outnumber writes in real traffic; extra rules make them more likely here.
-    @rule(data=st.data())
-    def fetch_again(self, data) -> None:
-        self.fetch(data)
-
-    @precondition(lambda self: self.seen)
-    @rule(data=st.data(), by_date=st.booleans())
-    def revalidate_again(self, data, by_date) -> None:
-        self.revalidate(data, by_date)
-
-    @precondition(lambda self: self.seen)
-    @rule(data=st.data(), by_date=st.booleans())
-    def revalidate_once_more(self, data, by_date) -> None:
-        self.revalidate(data, by_date)
-
-    @precondition(lambda self: self.seen)
-    @rule(data=st.data(), by_date=st.booleans())
-    def revalidate(self, data, by_date) -> None:
-        url, etag, last_modified, body, writes = data.draw(st.sampled_from(self.seen))
-        if by_date and last_modified is None:
-            return
-        header = {"if-modified-since": last_modified} if by_date else {"if-none-match": etag}
-        response = self.get(url, **header)
-        STATS["revalidations"] += 1
-        if response.status_code == 304:
-            STATS["304"] += 1
-            current = self.get(url)
-            assert current.status_code == 200 and current.content == body, f"false 304 on {url} ({header})"
-        elif writes == self.writes and response.status_code == 200:
-            raise AssertionError(f"missed 304 on {url} ({header}): nothing was written since")
-        elif response.status_code == 200 and response.content == body:
-            STATS["conservative 200"] += 1
 
     @precondition(
         lambda self: any("/api/articles/" in s[0] and s[0].rstrip("/").split("/")[-1].isdigit() for s in self.seen)
@@ -237,21 +273,7 @@ class ValidatorHistory(RuleBasedStateMachine):
     def conditional_write(self, data) -> None:
         details = [s for s in self.seen if s[0].rstrip("/").split("/")[-1].isdigit()]
         url, etag, _, body, _ = data.draw(st.sampled_from(details))
-        before = self.client.get(url, headers=JSON)
-        response = self.client.patch(
-            url, {"body": "w"}, content_type="application/json", headers={**JSON, "if-match": etag}
-        )
-        assert response.status_code < 500
-        if response.status_code == 200:
-            assert before.content == body, "lost update: If-Match matched a copy that was not current"
-            STATS["conditional writes"] += 1
-            self.wrote()
-        elif response.status_code == 412:
-            STATS["412"] += 1
-
-    @invariant()
-    def counted(self) -> None:
-        STATS["steps"] += 1
+        self.if_match_write(url, etag, body, {"body": "w"})
 
 
 @pytest.fixture
@@ -260,27 +282,35 @@ def mode_settings(settings, mode):
     return mode
 
 
+def run_histories(machine: type[History], name: str, record_property) -> Counter[str]:
+    """Run ``machine`` at the configured size and record its figures under ``name``."""
+    from tests.reliability import record
+
+    machine.stats.clear()
+    explore = "HTTPCACHE_STATEFUL_STEPS" in os.environ
+    # Hypothesis ends some histories early; an exploring run goes on until the full size.
+    examples = EXAMPLES
+    while examples > 0:
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=examples,
+                stateful_step_count=STEPS,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                # The small run in `make test` is the same every time; `make reliability` explores.
+                derandomize=not explore,
+            ),
+        )
+        missing = EXAMPLES * STEPS - machine.stats["steps"]
+        examples = math.ceil(missing / STEPS) if explore else 0
+    record_property("stateful", dict(machine.stats))
+    assert machine.stats["304"] > 0 and machine.stats["revalidations"] > 0
+    record(name, machine.stats)
+    return machine.stats
+
+
 @pytest.mark.django_db(transaction=True)
 def test_r24_random_histories(mode_settings, record_property):
     assert (versions.counter_store() is not None) == (mode_settings == "counter")
-    STATS.clear()
-    run_state_machine_as_test(
-        ValidatorHistory,
-        settings=settings(
-            max_examples=EXAMPLES,
-            stateful_step_count=STEPS,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            # The small run in `make test` is the same every time; `make reliability` explores.
-            derandomize="HTTPCACHE_STATEFUL_STEPS" not in os.environ,
-        ),
-    )
-    record_property("stateful", dict(STATS))
-    assert STATS["304"] > 0 and STATS["revalidations"] > 0
-    _report(mode_settings, STATS)
-
-
-def _report(mode: str, stats: Counter[str]) -> None:
-    from tests.reliability import record
-
-    record(f"stateful, {mode} mode", stats)
+    run_histories(ValidatorHistory, f"stateful, {mode_settings} mode", record_property)

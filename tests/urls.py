@@ -46,6 +46,7 @@ urlpatterns = [
     path("touches-session/", views.touches_session),
     path("rules/", include(rule_patterns)),
     path("shapes/", include("tests.shapes.urls")),
+    path("store/", include("tests.store_app")),
     path("", include("catalog.urls")),
 ]
 

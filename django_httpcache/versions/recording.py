@@ -19,6 +19,7 @@ from django.apps import apps
 from django.db import IntegrityError, models, router, transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.dispatch import Signal
 from django.utils import timezone
 
 from . import registry, store
@@ -29,6 +30,11 @@ __all__ = ["bump", "connect_signals", "touch"]
 logger = logging.getLogger("django_httpcache")
 
 _local = threading.local()  # models whose per-object signals a bulk operation covers
+
+#: Sent inside the transaction for each recorded change: ``sender`` the concrete model,
+#: ``using``, ``pks`` (the changed rows; None for a bulk change). Receivers acting after
+#: commit register on_commit callbacks, which a rollback drops (cdn.purge does, R28).
+change_noted = Signal()
 
 
 def _connect_delete(model: type[models.Model]) -> None:
@@ -76,7 +82,7 @@ def bump(*targets: ModelOrInstance | str, using: str | None = None) -> None:
             values = touch(model, [obj.pk for obj in objs], db)
             for obj in objs:
                 _refresh_in_memory(obj, values)
-        _record_on_commit(model, db)
+        _record_on_commit(model, db, [obj.pk for obj in objs] or None)
 
 
 def _stamp(model: type[models.Model], using: str) -> None:
@@ -94,7 +100,7 @@ def _stamp(model: type[models.Model], using: str) -> None:
         stamps.filter(label=key).update(serial=F("serial") + 1, changed_at=now)
 
 
-def _record_on_commit(model: type[models.Model], using: str) -> None:
+def _record_on_commit(model: type[models.Model], using: str, pks: Iterable[Any] | None = None) -> None:
     """Record, once the transaction commits, that ``model`` (and every concrete model
     it inherits from: their rows changed too, R24) changed.
 
@@ -107,6 +113,7 @@ def _record_on_commit(model: type[models.Model], using: str) -> None:
     concurrent with a write may. A rolled-back change is not recorded by its rollback;
     it may be recorded with the connection's next commit, which only costs a 200.
     """
+    change_noted.send(model, using=using, pks=pks)
     connection = transaction.get_connection(using)
     changed = connection.__dict__.setdefault("_httpcache_changed", set())
     changed.add(model)
@@ -203,7 +210,7 @@ def _on_save(
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(instance, name, value)
-    _record_on_commit(model, using)
+    _record_on_commit(model, using, [instance.pk])
 
 
 def _on_pre_delete(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
@@ -233,11 +240,11 @@ def _on_delete(sender: type[models.Model], instance: models.Model, using: str, *
     for related, pks in instance.__dict__.pop("_httpcache_referring", ()):
         if pks:
             touch(related, pks, using)
-            _record_on_commit(related, using)
+            _record_on_commit(related, using, pks)
     model = concrete(sender)
     if model not in registry._tracked or in_bulk(model):
         return
-    _record_on_commit(model, using)  # a delete leaves no timestamp: the stamp moves
+    _record_on_commit(model, using, [instance.pk])  # a delete leaves no timestamp: the stamp moves
 
 
 def _m2m_names(
@@ -280,10 +287,10 @@ def _on_m2m(
     if this in registry._tracked:
         values = touch(this, [instance.pk], using)
         _refresh_in_memory(instance, values)
-        _record_on_commit(this, using)
+        _record_on_commit(this, using, [instance.pk])
     if other in registry._tracked:
         touch(other, pk_set or (), using)
-        _record_on_commit(other, using)
+        _record_on_commit(other, using, pk_set)
 
 
 def _refresh_in_memory(instance: models.Model, values: dict[str, Any]) -> None:

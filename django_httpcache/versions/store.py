@@ -120,6 +120,9 @@ class CounterStore:
             self._recovered()
 
     def _failed(self, exc: Exception) -> None:
+        from ..metrics import version_store_failed  # here: metrics imports the versions package
+
+        version_store_failed(self.alias)
         self._down_until = time.monotonic() + self.COOLDOWN
         if not self._outage:
             self._outage = True

@@ -11,6 +11,10 @@ from .models import Category, Product, Tag
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    """``name`` and ``description`` read in the active language (Accept-Language: fr gives
+    the French ones when set); writes set the English ones, ``name_fr`` and
+    ``description_fr`` the French ones."""
+
     category_name = serializers.CharField(source="category.name", read_only=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
 
@@ -21,6 +25,8 @@ class ProductSerializer(serializers.ModelSerializer):
             "name",
             "slug",
             "description",
+            "name_fr",
+            "description_fr",
             "price",
             "category",
             "category_name",
@@ -29,6 +35,11 @@ class ProductSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["version", "updated_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["name"], data["description"] = instance.local_name, instance.local_description
+        return data
 
 
 class CategorySerializer(serializers.ModelSerializer):

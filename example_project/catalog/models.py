@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import translation
 
 from django_httpcache.versions import VersionedManager
 
@@ -34,6 +35,9 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
     description = models.TextField(blank=True)
+    # French text, shown when French is the active language; blank: the English one.
+    name_fr = models.CharField(max_length=200, blank=True)
+    description_fr = models.TextField(blank=True)
     price = models.DecimalField(max_digits=10, decimal_places=2)
     category = models.ForeignKey(Category, related_name="products", on_delete=models.PROTECT)
     tags = models.ManyToManyField(Tag, related_name="products", blank=True)
@@ -49,3 +53,17 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def localized(self, field: str) -> str:
+        """``field`` in the active language: ``<field>_fr`` in French when it is set."""
+        if translation.get_language() == "fr":
+            return getattr(self, f"{field}_fr") or getattr(self, field)
+        return getattr(self, field)
+
+    @property
+    def local_name(self) -> str:
+        return self.localized("name")
+
+    @property
+    def local_description(self) -> str:
+        return self.localized("description")

@@ -52,7 +52,9 @@ def inprocess() -> dict[str, object]:
     base = settings.HTTPCACHE
 
     def mode(name: str) -> override_settings:
-        return override_settings(HTTPCACHE={**base, "VERSION_MODE": name})
+        # "counter+metrics": counter mode with HTTPCACHE['METRICS'] on (docs/observe.md).
+        metrics = {"METRICS": True} if name.endswith("+metrics") else {}
+        return override_settings(HTTPCACHE={**base, "VERSION_MODE": name.removesuffix("+metrics"), **metrics})
 
     def etag(app, path: str, name: str | None = None) -> str:
         if name is None:
@@ -85,6 +87,13 @@ def inprocess() -> dict[str, object]:
             ),
             "ours counter 304": measure(
                 ours, f"/ours/{path}", inm(etag(ours, f"/ours/{path}", "counter")), expect=304, name="counter"
+            ),
+            "ours counter 304, metrics on": measure(
+                ours,
+                f"/ours/{path}",
+                inm(etag(ours, f"/ours/{path}", "counter+metrics")),
+                expect=304,
+                name="counter+metrics",
             ),
             "ours aggregate 200": measure(ours, f"/ours/{path}", expect=200, name="aggregate", **heavy),
             "ours counter 200": measure(ours, f"/ours/{path}", expect=200, name="counter", **heavy),
@@ -224,8 +233,13 @@ def server() -> dict[str, dict[str, object]]:
     results: dict[str, dict[str, object]] = {}
     with redis_server() as redis:
         modes = {
-            "aggregate": {},
-            "counter (Redis)": {"HTTPCACHE_VERSION_MODE": "counter", "HTTPCACHE_REDIS_URL": redis.url},
+            # The response store off: a 200 here is rendered (stored 200s: tests/benchmarks/store.py).
+            "aggregate": {"HTTPCACHE_RESPONSE_STORE": "0"},
+            "counter (Redis)": {
+                "HTTPCACHE_VERSION_MODE": "counter",
+                "HTTPCACHE_REDIS_URL": redis.url,
+                "HTTPCACHE_RESPONSE_STORE": "0",
+            },
         }
         for label, env in modes.items():
             print(f"  gunicorn, {label}", flush=True)
@@ -271,11 +285,15 @@ def main() -> None:
     setup()
     print("In-process harness:", flush=True)
     measured = inprocess()
+    from . import store
+
+    measured["store"] = store.inprocess(ROUNDS, FAST_BUDGET)
     print("hashlib costs...", flush=True)
     hashes = hash_costs()
     skip_server = os.environ.get("BENCH_SKIP_SERVER") == "1"
     print("Real server harness:", flush=True)
     loads = {} if skip_server else server()
+    measured["herd"] = {} if skip_server else store.herd()
     from .report import write
 
     write(DOCS, measured, hashes, loads, machine(), datetime.date.today(), time.monotonic() - started)

@@ -17,5 +17,8 @@ urlpatterns = [
     *products("ours", views.OurProducts),
     *products("plain", views.PlainProducts),
     *products("drfx", views.DrfExtensionsProducts),
+    *products("stored", views.StoredProducts),
+    *products("drfx-cached", views.CacheResponseProducts),
+    *products("cache-page", views.CachePageProducts),
     path("megabyte/", views.one_megabyte),
 ]

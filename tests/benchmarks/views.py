@@ -2,9 +2,14 @@
 AllowAny), so differences come from caching alone."""
 
 from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_page
 from rest_framework import pagination, permissions, viewsets
 from rest_framework.views import APIView
+from rest_framework_extensions.cache.decorators import cache_response
 from rest_framework_extensions.etag.mixins import APIListETAGMixin, APIRetrieveETAGMixin
+from rest_framework_extensions.key_constructor.bits import KwargsKeyBit, QueryParamsKeyBit
+from rest_framework_extensions.key_constructor.constructors import DefaultKeyConstructor
 
 from catalog.api import ProductSerializer
 from catalog.models import Product
@@ -32,7 +37,8 @@ class Pages(pagination.PageNumberPagination):
 
 
 class PlainProducts(Lean, viewsets.ReadOnlyModelViewSet):
-    queryset = Product.objects.all()
+    # As the example API: the serializer shows the category's name and the tag names.
+    queryset = Product.objects.select_related("category").prefetch_related("tags")
     serializer_class = ProductSerializer
     pagination_class = Pages
 
@@ -43,6 +49,37 @@ class OurProducts(ConditionalMixin, PlainProducts):
 
 class DrfExtensionsProducts(APIListETAGMixin, APIRetrieveETAGMixin, PlainProducts):
     """drf-extensions' data-bearing key constructors (model values, not SQL text)."""
+
+
+class StoredProducts(OurProducts):
+    """Ours, with the response store (docs/response-store.md)."""
+
+    response_store = True
+
+
+class PageKey(DefaultKeyConstructor):
+    """drf-extensions' default key and the query string (page_size), as a list needs."""
+
+    query = QueryParamsKeyBit()
+    kwargs = KwargsKeyBit()
+
+
+class CacheResponseProducts(PlainProducts):
+    """drf-extensions' ``cache_response``: keyed by the request, kept for a TTL."""
+
+    @cache_response(timeout=600, key_func=PageKey())
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @cache_response(timeout=600, key_func=PageKey())
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+
+@method_decorator(cache_page(600), name="list")
+@method_decorator(cache_page(600), name="retrieve")
+class CachePageProducts(PlainProducts):
+    """Django's ``cache_page``: keyed by the URL, kept for a TTL."""
 
 
 MEGABYTE = b"x" * (1 << 20)

@@ -22,7 +22,7 @@ RULES = {
     "R13": "Entity-tag syntax",
     "R14": "A strong tag changes with the bytes, the format and the content coding",
     "R15": "Last-Modified never later than now",
-    "R16": "A successful PUT/PATCH returns the new ETag",
+    "R16": "A PUT/PATCH 2xx carries new validators only when its body is the current representation",
     "R17": "428 when a required If-Match is missing",
     "R18": "public/private exclusive, no-store wins, seconds are integers",
     "R19": "Vary lists what selects the representation",

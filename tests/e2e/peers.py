@@ -176,12 +176,14 @@ def render_vcl(template: str, **values: object) -> str:
 
 
 @contextmanager
-def varnish(binary: str, backend: Server, vcl: str, *, start_timeout: float = 60.0) -> Iterator[Varnish]:
-    """varnishd in the foreground on a free loopback port, with its own -n dir, stopped by pid."""
+def varnish(
+    binary: str, backend: Server, vcl: str, *, start_timeout: float = 60.0, port: int | None = None
+) -> Iterator[Varnish]:
+    """varnishd in the foreground on a (given or free) loopback port, with its own -n dir, stopped by pid."""
     workdir = Path(tempfile.mkdtemp(prefix="httpcache-varnish-"))
     vcl_path = workdir / "test.vcl"
     vcl_path.write_text(vcl)
-    port = free_port()
+    port = port or free_port()
     log = workdir / "varnishd.log"
     command = [
         binary,

@@ -6,6 +6,7 @@ import json
 
 from asgiref.sync import sync_to_async
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 
@@ -23,7 +24,9 @@ def _counted(request, pk):
 
 
 def _render_book(pk) -> str:
-    return render_to_string("shapes/book.html", {"book": Book.objects.get(pk=pk)})
+    # A 404 once the book is gone: the decorator runs the view when there is no current
+    # representation (R01), and the stateful test revalidates deleted books.
+    return render_to_string("shapes/book.html", {"book": get_object_or_404(Book, pk=pk)})
 
 
 def _render_books() -> str:

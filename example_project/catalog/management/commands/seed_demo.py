@@ -2,7 +2,8 @@
 
 Idempotent: what exists is left alone (versions do not move), what is missing is
 created, so running it twice gives the same data. Seeded rows carry a fixed
-``updated_at`` in the past, so Last-Modified is settled from the start.
+``updated_at`` in the past, so Last-Modified is settled from the start. Products have a
+French name and description too (``name_fr``, ``description_fr``), shown in French.
 """
 
 import datetime
@@ -42,6 +43,11 @@ def tag_slugs(number: int) -> list[str]:
     return [TAGS[(number + i) % len(TAGS)][1] for i in range(number % 3)]
 
 
+def french(number: int) -> dict[str, str]:
+    """The French name and description of seeded product ``number``."""
+    return {"name_fr": f"Produit {number}", "description_fr": f"Produit de démonstration numéro {number}."}
+
+
 class Command(BaseCommand):
     help = "Create demo categories, tags, products and the user 'demo' (idempotent)."
 
@@ -73,6 +79,7 @@ class Command(BaseCommand):
                         name=f"Product {number}",
                         slug=slug,
                         description=f"Demo product number {number}.",
+                        **french(number),
                         price=Decimal(number % 500) + Decimal("0.99"),
                         category=categories[number % len(categories)],
                         version=1,
@@ -80,6 +87,7 @@ class Command(BaseCommand):
                 )
         Product._base_manager.bulk_create(missing, batch_size=1000)
         Product._base_manager.filter(slug__in=[p.slug for p in missing]).update(updated_at=SEEDED_AT)
+        translated = self.translate_older_products()
 
         # Tag links: a new product gets its tags, and so does an older product for a tag
         # created just now (a catalog seeded before tags existed); nothing else moves.
@@ -99,7 +107,7 @@ class Command(BaseCommand):
             if slug in created_products or tag in created_tags
         ]
         Link._base_manager.bulk_create(links, ignore_conflicts=True, batch_size=1000)
-        if had_data and (missing or new_categories or new_tags or links):
+        if had_data and (missing or new_categories or new_tags or links or translated):
             bump(Product, Category, Tag)
 
         User = get_user_model()
@@ -111,3 +119,13 @@ class Command(BaseCommand):
             f"Seeded {len(new_categories)} new categories, {len(new_tags)} new tags, {len(missing)} new products "
             f"({Product._base_manager.count()} in all), user {DEMO_USER!r}."
         )
+
+    def translate_older_products(self) -> int:
+        """French text for products seeded before it existed (blank ``name_fr``), through the
+        versioned manager: their pages change, so their versions must move."""
+        older = list(Product._base_manager.filter(slug__startswith="product-", name_fr=""))
+        for product in older:
+            for field, value in french(int(product.slug.removeprefix("product-"))).items():
+                setattr(product, field, value)
+        Product.objects.bulk_update(older, ["name_fr", "description_fr"], batch_size=1000)
+        return len(older)

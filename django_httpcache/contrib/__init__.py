@@ -1,0 +1,1 @@
+"""Optional integrations (debug-toolbar panel)."""
