@@ -245,20 +245,22 @@ def untracked_problems() -> list[Problem]:
     return problems
 
 
-@checks.register(checks.Tags.urls, "httpcache")
-def check_untracked(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def _urls_report(problems: Callable[[], list[Problem]]) -> list[checks.CheckMessage]:
+    """``_report`` for the checks that walk the URLconf."""
     try:
-        return _report(untracked_problems)
+        return _report(problems)
     except Exception:  # a broken URLconf is reported by Django's own checks
         return []
+
+
+@checks.register(checks.Tags.urls, "httpcache")
+def check_untracked(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return _urls_report(untracked_problems)
 
 
 @checks.register(checks.Tags.urls, "httpcache")
 def check_views(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    try:
-        return _report(unknown_policy_problems)
-    except Exception:  # a broken URLconf is reported by Django's own checks
-        return []
+    return _urls_report(unknown_policy_problems)
 
 
 def defined_policies() -> Mapping[str, Any]:
@@ -377,10 +379,7 @@ def untracked_sources(serializer: Any, model: type[models.Model], prefix: str = 
 
 @checks.register(checks.Tags.urls, "httpcache")
 def check_serializers(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    try:
-        return _report(serializer_problems)
-    except Exception:  # a broken URLconf is reported by Django's own checks
-        return []
+    return _urls_report(serializer_problems)
 
 
 @checks.register("httpcache")

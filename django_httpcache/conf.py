@@ -24,6 +24,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
+from . import policy
 from .policy import CachePolicy, PolicyError, Problem
 
 logger = logging.getLogger("django_httpcache")
@@ -200,6 +201,10 @@ class HttpCacheSettings:
             self._policies = compiled
         return compiled
 
+    def _surrogate_control(self) -> bool:
+        cdn = self.CDN
+        return isinstance(cdn, Mapping) and bool(cdn.get("SURROGATE_CONTROL"))
+
     def policy(self, name: str, *, context: str = "") -> CachePolicy:
         """The named policy; an unknown name gets the fail-safe 'no-store'."""
         try:
@@ -247,6 +252,7 @@ def load_etagger(index: int, item: Any) -> tuple[Any, Problem | None]:
 
 
 conf = HttpCacheSettings()
+policy.surrogate_control = conf._surrogate_control  # apply() reads it; policy cannot import conf
 
 
 @receiver(setting_changed)

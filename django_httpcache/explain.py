@@ -40,8 +40,11 @@ def parts(plan: Any, labels: tuple[str, ...]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     snapshot = getattr(plan, "snapshot", None)
     if snapshot is not None:
+        target = getattr(plan, "target", None)
         if snapshot.collection is not None:
-            found["the collection (its rows' count or latest update)"] = snapshot.collection.values
+            model = getattr(target, "model", None)
+            what = f"the {label(concrete(model))} collection" if model is not None else "the collection"
+            found[f"{what} (its rows' count or latest update)"] = snapshot.collection.values
         for name in labels:
             version = snapshot.found.get(name)
             if version is not None:

@@ -7,7 +7,7 @@ grammar itself is in ``cachecontrol``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -358,10 +358,10 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
         if (policy.private or private_response) and not policy.no_store:
             vary = CREDENTIAL_VARY
     else:
-        _write_cdn(response, applied, None, private_response)
+        _write_cdn(response, applied, None, private_response, surrogate=False)
         return
 
-    _write_cdn(response, applied, cdn_header, private_response)
+    _write_cdn(response, applied, cdn_header, private_response, surrogate=surrogate_control())
     response.headers["Cache-Control"] = header
     if policy is not None and policy.vary:
         vary = policy.vary + vary
@@ -372,16 +372,24 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
 CDN_HEADERS = ("CDN-Cache-Control", "Surrogate-Control")
 
 
-def _write_cdn(response: HttpResponseBase, applied: _Applied, value: str | None, private_response: bool) -> None:
+def _no_surrogate_control() -> bool:
+    return False
+
+
+#: Whether a policy's cdn part is also written as Surrogate-Control: conf, which imports
+#: this module, installs HTTPCACHE["CDN"]["SURROGATE_CONTROL"] here.
+surrogate_control: Callable[[], bool] = _no_surrogate_control
+
+
+def _write_cdn(
+    response: HttpResponseBase, applied: _Applied, value: str | None, private_response: bool, *, surrogate: bool
+) -> None:
     """R27: the CDN's own lifetime (RFC 9213), only where Cache-Control gives a shared one.
 
     ``value`` is the policy's cdn part, None for a private response, an error or a policy
     without one (the CDN then follows Cache-Control). A header the view set is kept, with
     the privacy rule (R20, R21) applied to it as to Cache-Control.
     """
-    from .conf import conf  # conf imports this module
-
-    surrogate = bool(conf.CDN.get("SURROGATE_CONTROL")) if isinstance(conf.CDN, Mapping) else False
     for name in CDN_HEADERS:
         header = applied.view_cdn.get(name)
         if header is None:

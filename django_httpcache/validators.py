@@ -199,6 +199,8 @@ def read_versions(
     """Versions of these models (and of ``queryset``) now; None when one is untracked
     (no validators then: its changes are not recorded)."""
     deps = {concrete(m) for m in _dependencies(dependencies)}
+    if queryset is not None:
+        deps.discard(concrete(queryset.model))  # the collection's own version covers it
     if _untracked(deps):
         return None
     collection, found = read(sorted(deps, key=label), mode, queryset=queryset)

@@ -316,3 +316,21 @@ def test_bad_observe_settings_are_check_errors_naming_the_key(settings):
     settings.HTTPCACHE = {**settings.HTTPCACHE, "METRICS_ALLOW": ["not-a-network"], "RESPONSE_HEADERS": "yes"}
     messages = " ".join(p.msg for p in settings_problems())
     assert "HTTPCACHE['METRICS_ALLOW']" in messages and "HTTPCACHE['RESPONSE_HEADERS']" in messages
+
+
+def test_purges_sent_through_a_backend_are_counted_with_their_latency(metrics_on, settings, recording):
+    from django_httpcache.cdn import purge
+    from django_httpcache.cdn.backends import PurgeError
+
+    counts = Counts()
+    for result in ("sent", "failed"):
+        counts.start("httpcache_purges_total", backend="recording", result=result)
+    counts.start("httpcache_purge_seconds_count", backend="recording")
+    backend = recording({})
+    purge.purge_now(["a", "b"], backend)
+    recording.failures = 1
+    with pytest.raises(PurgeError):
+        purge.purge_now(["c"], backend)
+    assert counts.delta("httpcache_purges_total", backend="recording", result="sent") == 1
+    assert counts.delta("httpcache_purges_total", backend="recording", result="failed") == 1
+    assert counts.delta("httpcache_purge_seconds_count", backend="recording") == 2

@@ -27,6 +27,7 @@ from typing import Any, cast
 from django.conf import settings as django_settings
 from django.db import models, transaction
 
+from .. import metrics
 from ..versions.recording import change_noted
 from ..versions.registry import concrete, label
 from . import cdn_settings, change_keys, warn_once
@@ -126,7 +127,13 @@ def purge_now(keys: Sequence[str], backend: PurgeBackend | None = None) -> None:
     size = max(1, backend.max_keys_per_request)
     ordered = sorted(set(keys))
     for start in range(0, len(ordered), size):
-        backend.purge_keys(ordered[start : start + size])
+        began = time.perf_counter()
+        try:
+            backend.purge_keys(ordered[start : start + size])
+        except Exception:
+            metrics.purge(backend.name, "failed", time.perf_counter() - began)
+            raise
+        metrics.purge(backend.name, "sent", time.perf_counter() - began)
         stats["requests"] += 1
         stats["keys"] += len(ordered[start : start + size])
 

@@ -89,3 +89,20 @@ FORMS = {"sync": sync_view, "async": async_view, "cbv": class_based_view}
 
 def views_for(form: str) -> dict:
     return {name: FORMS[form](values) for name, values in VALIDATORS.items()}
+
+
+def urlpatterns_for(form: str) -> list:
+    """Django's ``tests/conditional_processing/urls.py`` for one form of the views."""
+    from django.urls import path
+
+    views = views_for(form)
+    return [
+        path("condition/", views["index"]),
+        path("condition/last_modified/", views["last_modified_view1"]),
+        path("condition/last_modified2/", views["last_modified_view2"]),
+        path("condition/etag/", views["etag_view1"]),
+        path("condition/etag2/", views["etag_view2"]),
+        path("condition/unquoted_etag/", views["etag_view_unquoted"]),
+        path("condition/weak_etag/", views["etag_view_weak"]),
+        path("condition/no_etag/", views["etag_view_none"]),
+    ]

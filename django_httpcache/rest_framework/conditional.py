@@ -1,41 +1,27 @@
-"""Django REST framework mixins: a policy per action, and conditional requests.
-
-``CachePolicyMixin`` applies a named policy to every response of a view (200, 304,
-errors) through ``policy.apply()``. ``ConditionalMixin`` (which includes it) answers
-conditional requests through ``preconditions.evaluate()`` at DRF's own hooks:
-
-- GET/HEAD on a detail: in ``get_object()``, after object permissions, before the
-  serializer exists; on a list: in ``paginate_queryset()``, after ``filter_queryset``
-  and before the page is fetched; on an APIView: in ``initial()`` (after
-  authentication, permissions and throttles) from ``get_validators()``.
-- PUT/PATCH/DELETE: in ``get_object()``, against the current (locked) row: 412 or 428
-  without writing; a successful PUT/PATCH returns the new ETag (R16).
-"""
+"""``ConditionalMixin``: validators from model versions at DRF's own hooks (see the
+package docstring)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connections, models, router, transaction
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import gettext_lazy as _
-from rest_framework import status
-from rest_framework.exceptions import APIException
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin, UpdateModelMixin
 from rest_framework.request import Request
 
-from . import preconditions, responses, trace
-from .conf import conf
-from .decorators import is_current_representation
-from .dependencies import Render, Row, known, merged, refresh
-from .httputil import REPLACING_METHODS, SAFE_METHODS, UNSAFE_METHODS, WRITE_METHODS, unwrap, view_path
-from .policy import CachePolicy, apply
-from .preconditions import Validators
-from .routing import declare_policy, policy_for
-from .validators import (
+from .. import preconditions, responses, trace
+from ..decorators import is_current_representation
+from ..dependencies import Render, Row, known, merged, refresh
+from ..httputil import REPLACING_METHODS, SAFE_METHODS, UNSAFE_METHODS, WRITE_METHODS, unwrap, view_path
+from ..policy import apply
+from ..preconditions import Validators
+from ..routing import policy_for
+from ..validators import (
     Plan,
     Snapshot,
     after_write,
@@ -46,87 +32,10 @@ from .validators import (
     read_versions,
     variant_key,
 )
-from .versions.registry import row_fields
+from ..versions.registry import row_fields
+from .base import READ_ACTIONS, CachePolicyMixin, NotModified, PreconditionFailed, PreconditionRequired, _Stored
 
-__all__ = [
-    "CachePolicyMixin",
-    "ConditionalMixin",
-    "PreconditionFailed",
-    "PreconditionRequired",
-]
-
-# A write is compared with the representation a GET of the same resource selects.
-READ_ACTIONS = {"update": "retrieve", "partial_update": "retrieve", "destroy": "retrieve", "create": "list"}
-
-
-class PreconditionFailed(APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = _("Precondition failed: the resource has changed since you last fetched it.")
-    default_code = "precondition_failed"
-
-
-class PreconditionRequired(APIException):
-    status_code = status.HTTP_428_PRECONDITION_REQUIRED
-    default_detail = _("This request must be conditional: send If-Match with the ETag you last received.")
-    default_code = "precondition_required"
-
-
-class _Stored(Exception):
-    """Raised at a hook to leave the handler with a stored 200 (R29)."""
-
-    def __init__(self, response: HttpResponseBase) -> None:
-        self.response = response
-
-
-class NotModified(Exception):
-    """Raised at a hook to leave the handler; turned into a 304 by handle_exception."""
-
-    def __init__(self, validators: Validators) -> None:
-        self.validators = validators
-
-
-if TYPE_CHECKING:  # the mixins go in front of DRF views; type-check them as such
-    from rest_framework.generics import GenericAPIView
-
-    _View = GenericAPIView[Any]
-else:
-    _View = object
-
-
-class CachePolicyMixin(_View):
-    """``cache_policy = "catalog"``; ``cache_policies = {"list": ..., "me": ...}``.
-
-    Keys of ``cache_policies`` are actions (viewsets) or lowercase HTTP methods.
-    """
-
-    cache_policy: str | None = None
-    cache_policies: Mapping[str, str] = {}
-
-    def get_cache_policy(self, *, read: bool = False) -> CachePolicy | None:
-        """The policy of this request; with ``read``, of the GET of the same resource."""
-        action = getattr(self, "action", None)
-        method = (self.request.method or "get").lower()
-        if read:
-            action, method = (READ_ACTIONS.get(action, action) if action else None), "get"
-        name = self.cache_policies.get(action or method) or self.cache_policies.get(method) or self.cache_policy
-        if name is None:
-            return None
-        return conf.policy(name, context=f"{type(self).__module__}.{type(self).__qualname__}")
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        policy = self.get_cache_policy()
-        if policy is not None:
-            declare_policy(request, policy, "mixin")
-        super().initial(request, *args, **kwargs)
-
-    # DRF takes any HttpResponseBase here (its own finalize_response asserts just that);
-    # its stubs say Response, which a 304 built before the serializer is not.
-    def finalize_response(  # type: ignore[override]
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
-        apply(request, response, policy_for(request)[0])
-        return response
+__all__ = ["ConditionalMixin"]
 
 
 class ConditionalMixin(CachePolicyMixin):
@@ -153,6 +62,7 @@ class ConditionalMixin(CachePolicyMixin):
     _httpcache_pending: tuple[models.Model, Snapshot | None] | None = None
     _httpcache_render: Render | None = None
     _httpcache_plan: Plan | None = None
+    _httpcache_prefetch: list[Any] = []
 
     # -- what to compute ---------------------------------------------------------------
 
@@ -164,7 +74,10 @@ class ConditionalMixin(CachePolicyMixin):
 
     def view_key(self) -> str:
         """Whose observed dependencies this request's validators fold in."""
-        return f"{view_path(type(self))}:{self.read_action()}"
+        key: str | None = self.__dict__.get("_httpcache_view_key")
+        if key is None:
+            key = self.__dict__["_httpcache_view_key"] = f"{view_path(type(self))}:{self.read_action()}"
+        return key
 
     def get_etag_dependencies(self) -> Iterable[type[models.Model] | str]:
         """Declared dependencies (``etag_dependencies``) and observed ones."""
@@ -293,12 +206,32 @@ class ConditionalMixin(CachePolicyMixin):
                 # relations while the object loads, not while it is serialized.
                 row = Row(model) if row_fields(model)[1] is not None else None
                 self._httpcache_render = Render(unwrap(self.request), self.view_key(), row)
-        obj = super().get_object()
+                self._defer_prefetch()
+        try:
+            obj = super().get_object()
+        finally:
+            self.__dict__.pop("filter_queryset", None)
         if row is not None:
             row.obj = obj
         if self._httpcache_current is None and method in SAFE_METHODS | UNSAFE_METHODS:
             self._httpcache_pending = (obj, snapshot)
         return obj
+
+    def _defer_prefetch(self) -> None:
+        """A 304 needs the row, not its prefetched relations: those are fetched once the
+        decision is to render (still observed)."""
+        original = self.filter_queryset
+        lookups = self._httpcache_prefetch = []
+
+        def filter_queryset(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+            queryset = original(queryset)
+            found = getattr(queryset, "_prefetch_related_lookups", ())
+            if found:
+                lookups.extend(found)
+                queryset = queryset.prefetch_related(None)
+            return queryset
+
+        self.filter_queryset = filter_queryset  # type: ignore[method-assign]
 
     def _decide_object(self, obj: models.Model, snapshot: Snapshot | None) -> None:
         method = self.request.method
@@ -306,6 +239,8 @@ class ConditionalMixin(CachePolicyMixin):
             if self._kind() == "instance":
                 plan = self._cover(Plan(obj, snapshot))
                 self._decide(self.get_instance_validators(obj, snapshot))
+                if self._httpcache_prefetch:
+                    prefetch_related_objects([obj], *self._httpcache_prefetch)
                 self._httpcache_plan = plan
                 if self._httpcache_render is None:
                     self._begin(self._httpcache_plan)
@@ -427,7 +362,6 @@ class ConditionalMixin(CachePolicyMixin):
         vary = known(self.view_key()).vary
         if vary:
             patch_vary_headers(response, sorted(vary))  # R11: what the 200 varies on
-        apply(self.request, response, policy_for(self.request)[0])
         return response
 
     def finalize_response(  # type: ignore[override]
@@ -444,6 +378,7 @@ class ConditionalMixin(CachePolicyMixin):
                 preconditions.set_validators(response, current)
                 if preconditions.evaluate_rendered(unwrap(request), current) == preconditions.NOT_MODIFIED:
                     response = self._not_modified(current)
+                    apply(request, response, policy_for(request)[0])  # finalized already
                 else:
                     responses.keep(request, self.variant, current.etag)
         elif render is not None:
