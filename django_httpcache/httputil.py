@@ -21,6 +21,7 @@ __all__ = [
     "UNSAFE_METHODS",
     "WRITE_METHODS",
     "epoch_seconds",
+    "header_values",
     "unwrap",
     "view_class",
     "view_path",
@@ -65,3 +66,9 @@ def epoch_seconds(value: datetime.datetime) -> float:
         else:
             value = timezone.make_aware(value, timezone.get_default_timezone())
     return value.timestamp()
+
+
+def header_values(value: str) -> list[str]:
+    """The members of a comma-separated header such as Vary (Django 6.1 dropped
+    ``django.utils.cache.cc_delim_re``, 5.2 has no ``split_header_value``)."""
+    return [member.strip() for member in value.split(",") if member.strip()]

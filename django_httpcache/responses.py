@@ -29,12 +29,11 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.utils.cache import cc_delim_re
 
 from . import trace
 from .cachecontrol import parse_cache_control
 from .conf import STORE_DEFAULTS, conf, store_settings_problems
-from .httputil import MIDDLEWARE_PATH, SAFE_METHODS, unwrap
+from .httputil import MIDDLEWARE_PATH, SAFE_METHODS, header_values, unwrap
 from .policy import CachePolicy, Problem, is_credentialed
 
 __all__ = ["keep", "lookup", "options", "settle", "wanted"]
@@ -188,7 +187,7 @@ def _storable(request: HttpRequest, response: HttpResponseBase, pending: Pending
         return False
     if response.cookies or "Set-Cookie" in response.headers or response.headers.get("ETag") != pending.etag:
         return False
-    vary = {v.strip().lower() for v in cc_delim_re.split(response.headers.get("Vary", "")) if v.strip()}
+    vary = {v.lower() for v in header_values(response.headers.get("Vary", ""))}
     directives = {name for name, _ in parse_cache_control(response.headers.get("Cache-Control", ""))}
     if "*" in vary or "no-store" in directives:
         return False

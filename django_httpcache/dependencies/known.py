@@ -20,9 +20,9 @@ from typing import Any
 from django.apps import apps
 from django.db import router, transaction
 from django.http.response import HttpResponseBase
-from django.utils.cache import cc_delim_re
 
 from .. import versions
+from ..httputil import header_values
 from .observing import IGNORED_APPS, ModelType, Observation
 
 __all__ = ["Known", "field_name", "forget", "known", "learn", "merged", "refresh", "response_vary", "shared_known"]
@@ -217,4 +217,4 @@ def field_name(name: str) -> str:
 def response_vary(response: HttpResponseBase) -> frozenset[str]:
     if not response.has_header("Vary"):
         return frozenset()
-    return frozenset(field_name(v) for v in cc_delim_re.split(response.headers["Vary"]) if v and v != "*")
+    return frozenset(field_name(v) for v in header_values(response.headers["Vary"]) if v != "*")
