@@ -146,3 +146,15 @@ def test_collection_validators_cost_one_query_in_aggregate_mode_and_none_in_coun
         current = for_queryset(queryset, "v", dependencies=[Tag])
     assert TAG.match(current.etag)
     assert current.exists is None and current.model_level
+
+
+@pytest.mark.django_db
+def test_many_models_are_read_in_statements_of_bounded_size(monkeypatch, django_assert_num_queries):
+    from django_httpcache.versions import aggregate
+
+    monkeypatch.setattr(aggregate, "MODELS_PER_STATEMENT", 1)
+    with django_assert_num_queries(2):
+        _, found = aggregate.read([Article, Tag], mode="aggregate")
+    assert set(found) == {"testapp.article", "testapp.tag"}
+    monkeypatch.undo()
+    assert aggregate.read([Article, Tag], mode="aggregate")[1] == found

@@ -70,10 +70,18 @@ def read(
         return collection, {label(m): found[label(m)] for m in deps}
     if queryset is not None and not queryset.query.is_sliced:
         queryset = queryset.order_by()
+    if len(deps) > MODELS_PER_STATEMENT:
+        # Before a view's first render every tracked model is read: keep each statement
+        # well under the databases' column limits (SQLite: 2,000).
+        collection, found = read(deps[:MODELS_PER_STATEMENT], mode, queryset=queryset)
+        return collection, {**found, **read(deps[MODELS_PER_STATEMENT:], mode)[1]}
     try:
         return _aggregate(queryset, deps)
     except EmptyResultSet:  # filter(pk__in=[]) and the like: nothing can match
         return Version(("empty",)), read(deps, mode)[1]
+
+
+MODELS_PER_STATEMENT = 100  # four columns each
 
 
 def model_versions(
