@@ -16,7 +16,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.utils.cache import patch_vary_headers
 
 from . import preconditions, responses, trace
 from .conf import conf
@@ -320,10 +319,7 @@ class _Conditional:
         else:
             return None
         # The same policy and Vary as the 200 would have (R11, R12).
-        vary = known(self.label).vary
-        if vary:
-            patch_vary_headers(response, sorted(vary))
-        apply(request, response, policy_for(request)[0])
+        apply(request, response, policy_for(request)[0], vary=known(self.label).vary)
         preconditions.mark_evaluated(response)
         return response
 

@@ -7,7 +7,7 @@ grammar itself is in ``cachecontrol``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -303,7 +303,9 @@ class _Applied:
     view_cdn: dict[str, str] = field(default_factory=dict)
 
 
-def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy | None) -> None:
+def apply(
+    request: HttpRequest, response: HttpResponseBase, policy: CachePolicy | None, *, vary: Iterable[str] = ()
+) -> None:
     """Write Cache-Control and Vary on ``response`` for ``policy``.
 
     The one place that writes these headers. It may run more than once on the same
@@ -313,7 +315,12 @@ def apply(request: HttpRequest, response: HttpResponseBase, policy: CachePolicy 
     Merge rule: a Cache-Control the view set itself is kept instead of the policy's,
     but the privacy rule (R20, R21) applies to it too. Policies are for GET and HEAD:
     responses to other methods keep only what the view set (with the privacy rule).
+
+    ``vary``: what the view's 200s were seen to vary on, for a response built without
+    running the view (a 304 repeats the 200's Vary, R11).
     """
+    if vary:
+        patch_vary_headers(response, sorted(vary))
     if request.method not in POLICY_METHODS:
         policy = None
     applied: _Applied | None = getattr(response, "_httpcache_applied", None)

@@ -3,7 +3,7 @@ decision out of DRF's hooks."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.http.response import HttpResponseBase
@@ -89,5 +89,9 @@ class CachePolicyMixin(_View):
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
-        apply(request, response, policy_for(request)[0])
+        apply(request, response, policy_for(request)[0], vary=self.learned_vary(response))
         return response
+
+    def learned_vary(self, response: HttpResponseBase) -> Iterable[str]:
+        """What the view's 200s vary on, for a response built without them (R11)."""
+        return ()

@@ -10,7 +10,6 @@ from django.db import connections, models, router, transaction
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
-from django.utils.cache import patch_vary_headers
 from rest_framework.mixins import ListModelMixin, RetrieveModelMixin, UpdateModelMixin
 from rest_framework.request import Request
 
@@ -350,19 +349,15 @@ class ConditionalMixin(CachePolicyMixin):
 
     def handle_exception(self, exc: Exception) -> HttpResponseBase:  # type: ignore[override]
         if isinstance(exc, NotModified):
-            return self._not_modified(exc.validators)
+            return preconditions.not_modified(unwrap(self.request), exc.validators)
         if isinstance(exc, _Stored):
             self._httpcache_current = None  # sent as stored: nothing to rebuild
             preconditions.mark_evaluated(exc.response)
             return exc.response
         return super().handle_exception(exc)
 
-    def _not_modified(self, current: Validators) -> HttpResponseBase:
-        response = preconditions.not_modified(unwrap(self.request), current)
-        vary = known(self.view_key()).vary
-        if vary:
-            patch_vary_headers(response, sorted(vary))  # R11: what the 200 varies on
-        return response
+    def learned_vary(self, response: HttpResponseBase) -> Iterable[str]:
+        return known(self.view_key()).vary if response.status_code == 304 else ()
 
     def finalize_response(  # type: ignore[override]
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
@@ -377,8 +372,8 @@ class ConditionalMixin(CachePolicyMixin):
             if current is not None:
                 preconditions.set_validators(response, current)
                 if preconditions.evaluate_rendered(unwrap(request), current) == preconditions.NOT_MODIFIED:
-                    response = self._not_modified(current)
-                    apply(request, response, policy_for(request)[0])  # finalized already
+                    response = preconditions.not_modified(unwrap(request), current)
+                    apply(request, response, policy_for(request)[0], vary=self.learned_vary(response))
                 else:
                     responses.keep(request, self.variant, current.etag)
         elif render is not None:
