@@ -319,7 +319,7 @@ class _Conditional:
         else:
             return None
         # The same policy and Vary as the 200 would have (R11, R12).
-        apply(request, response, policy_for(request)[0], vary=known(self.label).vary)
+        apply(request, response, policy_for(request)[0], learned_vary=known(self.label).vary)
         preconditions.mark_evaluated(response)
         return response
 

@@ -304,7 +304,7 @@ class _Applied:
 
 
 def apply(
-    request: HttpRequest, response: HttpResponseBase, policy: CachePolicy | None, *, vary: Iterable[str] = ()
+    request: HttpRequest, response: HttpResponseBase, policy: CachePolicy | None, *, learned_vary: Iterable[str] = ()
 ) -> None:
     """Write Cache-Control and Vary on ``response`` for ``policy``.
 
@@ -316,11 +316,11 @@ def apply(
     but the privacy rule (R20, R21) applies to it too. Policies are for GET and HEAD:
     responses to other methods keep only what the view set (with the privacy rule).
 
-    ``vary``: what the view's 200s were seen to vary on, for a response built without
-    running the view (a 304 repeats the 200's Vary, R11).
+    ``learned_vary``: what the view's 200s were seen to vary on, for a response built
+    without running the view (a 304 repeats the 200's Vary, R11).
     """
-    if vary:
-        patch_vary_headers(response, sorted(vary))
+    if learned_vary:
+        patch_vary_headers(response, sorted(learned_vary))
     if request.method not in POLICY_METHODS:
         policy = None
     applied: _Applied | None = getattr(response, "_httpcache_applied", None)

@@ -89,7 +89,7 @@ class CachePolicyMixin(_View):
         self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
-        apply(request, response, policy_for(request)[0], vary=self.learned_vary(response))
+        apply(request, response, policy_for(request)[0], learned_vary=self.learned_vary(response))
         return response
 
     def learned_vary(self, response: HttpResponseBase) -> Iterable[str]:

@@ -373,7 +373,7 @@ class ConditionalMixin(CachePolicyMixin):
                 preconditions.set_validators(response, current)
                 if preconditions.evaluate_rendered(unwrap(request), current) == preconditions.NOT_MODIFIED:
                     response = preconditions.not_modified(unwrap(request), current)
-                    apply(request, response, policy_for(request)[0], vary=self.learned_vary(response))
+                    apply(request, response, policy_for(request)[0], learned_vary=self.learned_vary(response))
                 else:
                     responses.keep(request, self.variant, current.etag)
         elif render is not None:
