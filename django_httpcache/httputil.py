@@ -6,6 +6,7 @@ It imports nothing else of the package, so every module may import it.
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any, cast
 
 from django.conf import settings
@@ -21,7 +22,9 @@ __all__ = [
     "UNSAFE_METHODS",
     "WRITE_METHODS",
     "epoch_seconds",
+    "forget_logged",
     "header_values",
+    "log_once",
     "unwrap",
     "view_class",
     "view_path",
@@ -72,3 +75,19 @@ def header_values(value: str) -> list[str]:
     """The members of a comma-separated header such as Vary (Django 6.1 dropped
     ``django.utils.cache.cc_delim_re``, 5.2 has no ``split_header_value``)."""
     return [member.strip() for member in value.split(",") if member.strip()]
+
+
+_logged: set[str] = set()
+
+
+def log_once(level: int, key: str, message: str, *args: Any, exc_info: bool = False) -> None:
+    """Log a runtime fallback once per process and ``key``: a condition that holds for
+    every request must not write a line per request."""
+    if key not in _logged:
+        _logged.add(key)
+        logging.getLogger("django_httpcache").log(level, message, *args, exc_info=exc_info)
+
+
+def forget_logged(prefix: str) -> None:
+    """Log the keys starting with ``prefix`` again (tests)."""
+    _logged.difference_update([key for key in _logged if key.startswith(prefix)])

@@ -23,7 +23,7 @@ from django.http.response import HttpResponseBase
 
 from . import explain, stats, trace
 from .conf import conf
-from .httputil import unwrap
+from .httputil import log_once, unwrap
 from .policy import Problem
 from .routing import policy_for
 from .versions.store import counter_store, is_per_process
@@ -176,13 +176,10 @@ def _prepend(response: HttpResponseBase, header: str, value: str) -> None:
 # -- Prometheus -------------------------------------------------------------------------
 
 _metrics: dict[str, Any] | None = None
-_logged: set[str] = set()
 
 
 def _once(key: str, message: str, *args: Any, exc_info: bool = False) -> None:
-    if key not in _logged:
-        _logged.add(key)
-        logger.error(message, *args, exc_info=exc_info)
+    log_once(logging.ERROR, f"metrics:{key}", message, *args, exc_info=exc_info)
 
 
 def prometheus_metrics() -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from django.utils import translation
 
 from .conf import conf
 from .dependencies import Row
-from .httputil import unwrap
+from .httputil import log_once, unwrap
 from .policy import CachePolicy
 from .preconditions import Validators, last_modified
 from .release import release
@@ -34,7 +34,6 @@ from .versions.registry import concrete, is_tracked, label, model_of, row_fields
 
 __all__ = ["body_etag", "etag_for", "for_instance", "for_queryset", "for_values", "variant_key"]
 
-logger = logging.getLogger("django_httpcache")
 
 _SEP = "\x1f"
 _FROM_VALUES = object()
@@ -94,16 +93,10 @@ def variant_key(
     return _SEP.join(parts)
 
 
-_failed_etaggers: set[str] = set()
-
-
 def _etagger_failed(etagger: Any) -> None:
     name = getattr(etagger, "__qualname__", repr(etagger))
-    if name not in _failed_etaggers:
-        _failed_etaggers.add(name)
-        logger.exception(
-            "HTTPCACHE['ETAGGERS']: %s raised; responses get a tag of their own (no 304) until it is fixed.", name
-        )
+    message = "HTTPCACHE['ETAGGERS']: %s raised; responses get a tag of their own (no 304) until it is fixed."
+    log_once(logging.ERROR, f"etagger:{name}", message, name, exc_info=True)
 
 
 def etag_for(values: Iterable[Any], variant: str, *, weak: bool = False) -> str:
@@ -136,9 +129,6 @@ def _dependencies(dependencies: Iterable[type[models.Model] | str]) -> list[type
     return [model_of(d) for d in dependencies]
 
 
-_warned: set[str] = set()
-
-
 def after_write(current: Validators) -> Validators:
     """Validators to send with a successful write (R16), or none: a tag from model-level
     versions computed while the writing transaction is still open (ATOMIC_REQUESTS)
@@ -153,13 +143,11 @@ def _untracked(models_: Iterable[type[models.Model]]) -> bool:
     plain manager, an m2m change): give none rather than risk a stale 304."""
     missing = sorted(label(m) for m in models_ if not is_tracked(m))
     for key in missing:
-        if key not in _warned:
-            _warned.add(key)
-            logger.warning(
-                "%s is not tracked, so no validators come from it (give it a VersionedManager "
-                "or call django_httpcache.versions.track()); see manage.py check.",
-                key,
-            )
+        message = (
+            "%s is not tracked, so no validators come from it (give it a VersionedManager "
+            "or call django_httpcache.versions.track()); see manage.py check."
+        )
+        log_once(logging.WARNING, f"untracked:{key}", message, key)
     return bool(missing)
 
 

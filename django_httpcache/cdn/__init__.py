@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..conf import conf
+from ..httputil import log_once
 from .backends import PurgeBackend, load_backend
 
 __all__ = [
@@ -114,11 +115,6 @@ def change_keys(label: str, pks: Iterable[Any] | None, prefix: str = "") -> list
     return [model_key(label, prefix), *(object_key(label, pk, prefix) for pk in pks)]
 
 
-_warned: set[str] = set()
-
-
 def warn_once(key: str, message: str, *args: Any) -> None:
-    """Log a runtime fallback once per process (per ``key``)."""
-    if key not in _warned:
-        _warned.add(key)
-        logger.warning(message, *args)
+    """Log a runtime fallback of the CDN part once per process (per ``key``)."""
+    log_once(logging.WARNING, f"cdn:{key}", message, *args)

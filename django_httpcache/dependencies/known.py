@@ -22,7 +22,7 @@ from django.db import router, transaction
 from django.http.response import HttpResponseBase
 
 from .. import versions
-from ..httputil import header_values
+from ..httputil import forget_logged, header_values, log_once
 from .observing import IGNORED_APPS, ModelType, Observation
 
 __all__ = ["Known", "field_name", "forget", "known", "learn", "merged", "refresh", "response_vary", "shared_known"]
@@ -73,7 +73,6 @@ class Known:
 
 _known: dict[str, Known] = {}
 _known_lock = threading.Lock()
-_warned: set[tuple[str, str]] = set()
 
 
 def _table() -> Any:
@@ -173,14 +172,11 @@ def tracked_labels(view: str, observation: Observation) -> tuple[frozenset[str],
         versions.label(m) for m in read - tracked if m._meta.app_label not in IGNORED_APPS and not m._meta.auto_created
     )
     for name in untracked:
-        if (view, name) not in _warned:
-            _warned.add((view, name))
-            logger.warning(
-                "View %s reads %s, which is not tracked: its responses get no model validator "
-                "(give the model a VersionedManager or call django_httpcache.versions.track()).",
-                view,
-                name,
-            )
+        message = (
+            "View %s reads %s, which is not tracked: its responses get no model validator "
+            "(give the model a VersionedManager or call django_httpcache.versions.track())."
+        )
+        log_once(logging.WARNING, f"reads-untracked:{view}:{name}", message, view, name)
     return frozenset(versions.label(m) for m in tracked), untracked
 
 
@@ -198,7 +194,7 @@ def forget() -> None:
     """Forget every view's dependencies in this process (tests)."""
     with _known_lock:
         _known.clear()
-    _warned.clear()
+    forget_logged("reads-untracked:")
 
 
 def merged(view: str | None, declared: Iterable[ModelType | str] = ()) -> list[ModelType]:
