@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.cache import patch_cache_control
 
 from . import explain, stats, trace
 from .conf import conf
@@ -295,7 +296,7 @@ def prometheus_view(request: HttpRequest) -> HttpResponse:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     response = HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
-    response.headers["Cache-Control"] = "no-store"
+    patch_cache_control(response, no_store=True)  # counts of this moment, never reused
     return response
 
 
