@@ -67,13 +67,13 @@ class HttpCacheMiddleware:
         if request.method not in SAFE_METHODS:
             return response
         render = render_of(request)
-        if render is not None and 200 <= response.status_code < 300 and not render.finish(response):
-            # It varies on more than its tag was made for (a Vary added on the way out,
-            # such as SessionMiddleware's Cookie): no model validator this time (R26).
-            for header in ("ETag", "Last-Modified"):
-                if header in response.headers:
-                    del response.headers[header]
-        elif preconditions.was_evaluated(response):
+        if render is not None and 200 <= response.status_code < 300:
+            # The surface learned from the view's response; this is the final one, with
+            # what middleware added on the way out (SessionMiddleware's Vary: Cookie),
+            # which the view's 304s repeat from now on (R11). A render that read an
+            # untracked model got no validator from its surface: the body hash may give one.
+            render.finish(response)
+        if preconditions.was_evaluated(response):
             return response
         status = response.status_code
         if not 200 <= status < 300 or status == 206 or response.streaming:
