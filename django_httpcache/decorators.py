@@ -269,7 +269,7 @@ class _Conditional:
         """Validators from what was read before the data, for what the view is known to read."""
         deps = merged(self.label, self.dependencies)
         found = trace.of(request)
-        found.models, found.object = plan.covers(deps)
+        found.cover(lambda: plan.covers(deps))
         found.plan = plan
         if isinstance(plan.target, models.Model):
             return for_instance(plan.target, self.variant(request), dependencies=deps, snapshot=plan.snapshot)

@@ -42,7 +42,12 @@ MIDDLEWARE_PATH = "django_httpcache.middleware.HttpCacheMiddleware"
 
 def unwrap(request: Any) -> HttpRequest:
     """The Django request behind a DRF ``Request`` (or the request itself)."""
-    return cast(HttpRequest, getattr(request, "_request", request))
+    # Looked up in __dict__: a missing attribute on an HttpRequest costs an exception,
+    # and this runs a dozen times per request.
+    return cast(HttpRequest, getattr(request, "__dict__", _NO_DICT).get("_request", request))
+
+
+_NO_DICT: dict[str, Any] = {}
 
 
 def view_class(callback: Any) -> Any:

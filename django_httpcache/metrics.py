@@ -90,10 +90,13 @@ def observe(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBas
 
 
 def _observe(request: HttpRequest, response: HttpResponseBase) -> None:
+    counting, headers = conf.METRICS or conf.STATS_CACHE is not None, _headers_on()
+    if not (counting or headers or settings.DEBUG):
+        return  # nothing counts, no header, no panel (DEBUG only) reads the outcome
     found = trace.peek(request)
     status = response.status_code
     outcome = outcome_of(status, found.store if found is not None else "")
-    wanted = outcome is not None and (conf.METRICS or conf.STATS_CACHE is not None)
+    wanted = outcome is not None and counting
     if found is not None or wanted:
         policy, source = policy_for(request)  # resolved once per request, then remembered
         name = policy.name if policy is not None else ""
@@ -109,7 +112,7 @@ def _observe(request: HttpRequest, response: HttpResponseBase) -> None:
             _prometheus_observe(view, name, outcome, found)
         if conf.STATS_CACHE is not None:
             stats.count(view, outcome)
-    if _headers_on() and (found is not None or outcome is not None):
+    if headers and (found is not None or outcome is not None):
         _describe(request, response, found, outcome)
 
 

@@ -319,14 +319,19 @@ def apply(
     ``learned_vary``: what the view's 200s were seen to vary on, for a response built
     without running the view (a 304 repeats the 200's Vary, R11).
     """
-    if learned_vary:
-        patch_vary_headers(response, sorted(learned_vary))
+    learned = tuple(sorted(learned_vary))
     if request.method not in POLICY_METHODS:
         policy = None
-    applied: _Applied | None = getattr(response, "_httpcache_applied", None)
+    applied: _Applied | None = response.__dict__.get("_httpcache_applied")
     if applied is None:
-        applied = _Applied(response.headers.get("Cache-Control"), policy)
-        applied.view_cdn = {name: response.headers[name] for name in CDN_HEADERS if name in response.headers}
+        headers = response.headers
+        view_header = headers.get("Cache-Control")
+        view_cdn = {name: headers[name] for name in CDN_HEADERS if name in headers}
+        if policy is None and view_header is None and not view_cdn:
+            # Nothing to write or to make private (a later call may bring a policy).
+            _patch_vary(response, learned)
+            return
+        applied = _Applied(view_header, policy, view_cdn=view_cdn)
         response._httpcache_applied = applied  # type: ignore[attr-defined]
     elif applied.policy is None:
         applied.policy = policy
@@ -340,7 +345,8 @@ def apply(
     private_response = (is_credentialed(request) or sets_cookie) and not force_shared
     inputs = (policy, private_response, response.status_code)
     if applied.inputs == inputs:
-        return  # nothing changed since the last call
+        _patch_vary(response, learned)
+        return  # nothing else changed since the last call
     applied.inputs = inputs
     vary: tuple[str, ...] = ()
     cdn_header: str | None = None
@@ -366,14 +372,21 @@ def apply(
             vary = CREDENTIAL_VARY
     else:
         _write_cdn(response, applied, None, private_response, surrogate=False)
+        _patch_vary(response, learned)
         return
 
     _write_cdn(response, applied, cdn_header, private_response, surrogate=surrogate_control())
     response.headers["Cache-Control"] = header
-    if policy is not None and policy.vary:
-        vary = policy.vary + vary
-    if vary:
-        patch_vary_headers(response, vary)
+    _patch_vary(response, learned + (policy.vary if policy is not None else ()) + vary)
+
+
+def _patch_vary(response: HttpResponseBase, names: tuple[str, ...]) -> None:
+    if names:  # one call: patch_vary_headers re-parses the header each time
+        # It leaves repeats within the names it is given: drop them (by lowercase name).
+        unique: dict[str, str] = {}
+        for name in names:
+            unique.setdefault(name.lower(), name)
+        patch_vary_headers(response, list(unique.values()))
 
 
 CDN_HEADERS = ("CDN-Cache-Control", "Surrogate-Control")

@@ -9,6 +9,7 @@ It holds no user data: view names, model labels, tags and timings only (R30).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,10 +39,7 @@ class Trace:
     #: seconds spent reading versions and building validators
     validator_seconds: float = 0.0
     etag: str | None = None
-    #: model labels the validators cover, and those observed while rendering
-    models: tuple[str, ...] = ()
-    #: (model label, pk) of a detail's object
-    object: tuple[str, Any] | None = None
+    #: those observed while rendering (``models`` and ``object``: what the validators cover)
     observed: tuple[str, ...] = ()
     #: one line per precondition step taken, e.g. "If-None-Match matched"
     steps: list[str] = field(default_factory=list)
@@ -56,9 +54,35 @@ class Trace:
     #: what the validators were built from (a validators.Plan), for the panel's reasons
     plan: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    _covered: Covered | Callable[[], Covered] = ((), None)
 
     def step(self, text: str) -> None:
         self.steps.append(text)
+
+    def cover(self, covered: Covered | Callable[[], Covered]) -> None:
+        """What the validators cover, or a callable that says it when first asked (a 304
+        without surrogate keys, metrics or panel never needs it)."""
+        self._covered = covered
+
+    def _cover_now(self) -> Covered:
+        covered = self._covered
+        if callable(covered):
+            covered = self._covered = covered()
+        return covered
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Model labels the validators cover."""
+        return self._cover_now()[0]
+
+    @property
+    def object(self) -> tuple[str, Any] | None:
+        """(model label, pk) of a detail's object."""
+        return self._cover_now()[1]
+
+
+#: (model labels, (label, pk) of the instance or None)
+Covered = tuple[tuple[str, ...], tuple[str, Any] | None]
 
 
 def explaining(request: HttpRequest) -> bool:

@@ -9,12 +9,13 @@ or control character (R13), and is the same in every process and on every machin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from .policy import CachePolicy
 from .preconditions import Validators, last_modified
 from .release import release
 from .versions.aggregate import Version, latest, read, stamp_time
-from .versions.registry import concrete, is_tracked, label, model_of, row_fields, tracked_models
+from .versions.registry import concrete, is_tracked, label, model_of, row_fields, tracked_models, tracking_generation
 
 __all__ = ["body_etag", "etag_for", "for_instance", "for_queryset", "for_values", "variant_key"]
 
@@ -75,12 +76,9 @@ def variant_key(
     if policy is not None and policy.is_private:
         user = getattr(request, "user", None)
         parts.append(str(user.pk) if user is not None and user.is_authenticated else "anonymous")
-    # With i18n on, the active language stands for Accept-Language: "fr" and
-    # "fr-FR,fr;q=0.9" select the same representation, so they share a tag.
-    skipped = NOT_FOLDED | ({"accept-language"} if settings.USE_I18N else set())
-    for name in sorted({*(policy.vary if policy is not None else ()), *vary}, key=str.lower):
-        if name.lower() not in skipped:
-            parts.append(f"{name.lower()}={request.META.get('HTTP_' + name.upper().replace('-', '_'), '')}")
+    meta = request.META
+    for name, key in _folded(policy.vary if policy is not None else (), frozenset(vary), settings.USE_I18N):
+        parts.append(f"{name}={meta.get(key, '')}")
     if release_part := release():  # a deploy changes the rendering, so the tags (R14)
         parts.append(release_part)
     for etagger in conf.etaggers():
@@ -91,6 +89,16 @@ def variant_key(
             _etagger_failed(etagger)
             parts.append(secrets.token_hex(8))
     return _SEP.join(parts)
+
+
+@functools.lru_cache(maxsize=256)
+def _folded(policy_vary: tuple[str, ...], vary: frozenset[str], i18n: bool) -> tuple[tuple[str, str], ...]:
+    """``(lowercase name, META key)`` of the request headers a variant folds in, in order."""
+    # With i18n on, the active language stands for Accept-Language: "fr" and
+    # "fr-FR,fr;q=0.9" select the same representation, so they share a tag.
+    skipped = NOT_FOLDED | ({"accept-language"} if i18n else set())
+    names = sorted({name.lower() for name in (*policy_vary, *vary)} - skipped)
+    return tuple((name, "HTTP_" + name.upper().replace("-", "_")) for name in names)
 
 
 def _etagger_failed(etagger: Any) -> None:
@@ -113,6 +121,7 @@ def for_values(
     *,
     weak: bool = False,
     exists: Any = _FROM_VALUES,
+    model_level: bool = False,
 ) -> Validators:
     """Validators from version values and a modification time (datetime or seconds).
 
@@ -122,11 +131,42 @@ def for_values(
     tag = None if values is None else etag_for(values, variant, weak=weak)
     if exists is _FROM_VALUES:
         exists = tag is not None or seconds is not None
-    return Validators(etag=tag, last_modified=seconds, exists=exists, modified_recently=recent)
+    return Validators(etag=tag, last_modified=seconds, exists=exists, modified_recently=recent, model_level=model_level)
 
 
 def _dependencies(dependencies: Iterable[type[models.Model] | str]) -> list[type[models.Model]]:
     return [model_of(d) for d in dependencies]
+
+
+@dataclass(frozen=True)
+class _Deps:
+    """Dependencies resolved once per shape: concrete models other than ``own``, sorted
+    by label, their labels, and whether any model involved is untracked."""
+
+    models: tuple[type[models.Model], ...]
+    labels: frozenset[str]
+    untracked: bool
+
+
+_resolved: dict[tuple[Any, ...], _Deps] = {}
+
+
+def _resolve(dependencies: Iterable[type[models.Model] | str], own: type[models.Model] | None) -> _Deps:
+    """What every request of a view computes alike from its dependencies, memoized per
+    (dependencies, own model) and per set of tracked models (R24 reads them per request:
+    only the versions are read each time, not the shape)."""
+    dependencies = tuple(dependencies)
+    key = (tracking_generation(), own, dependencies)
+    found = _resolved.get(key)
+    if found is None:
+        deps = {concrete(m) for m in _dependencies(dependencies)} - {own}
+        involved = [*deps, own] if own is not None else deps
+        ordered = tuple(sorted(deps, key=label))
+        found = _Deps(ordered, frozenset(map(label, ordered)), any(not is_tracked(m) for m in involved))
+        if len(_resolved) > 1024:  # bounded: shapes are few, but keys hold the tracked set's identity
+            _resolved.clear()
+        _resolved[key] = found
+    return found
 
 
 def after_write(current: Validators) -> Validators:
@@ -186,12 +226,11 @@ def read_versions(
 ) -> Snapshot | None:
     """Versions of these models (and of ``queryset``) now; None when one is untracked
     (no validators then: its changes are not recorded)."""
-    deps = {concrete(m) for m in _dependencies(dependencies)}
-    if queryset is not None:
-        deps.discard(concrete(queryset.model))  # the collection's own version covers it
-    if _untracked(deps):
+    # The collection's own version covers its model.
+    deps = _resolve(dependencies, None if queryset is None else concrete(queryset.model))
+    if deps.untracked and _untracked(deps.models):
         return None
-    collection, found = read(sorted(deps, key=label), mode, queryset=queryset)
+    collection, found = read(deps.models, mode, queryset=queryset)
     return Snapshot(found, collection)
 
 
@@ -242,8 +281,8 @@ def for_instance(
     if modified is not None:
         values.append(stamp_time(modified))
     dep_values, dep_modified = snapshot.part(labels)
-    current = for_values([*values, *dep_values], latest(modified, dep_modified), variant, exists=True)
-    return replace(current, model_level=bool(labels))
+    moment = latest(modified, dep_modified)
+    return for_values([*values, *dep_values], moment, variant, exists=True, model_level=bool(labels))
 
 
 # -- querysets -----------------------------------------------------------------------------
@@ -273,17 +312,15 @@ def for_queryset(
     if not isinstance(queryset, models.QuerySet):
         return Validators(exists=None)
     model = concrete(queryset.model)
-    deps = {concrete(m) for m in _dependencies(dependencies)} - {model}
-    if _untracked([model]):
+    deps = _resolve(dependencies, model)
+    if deps.untracked and _untracked([model]):
         return Validators(exists=None)
     if snapshot is None:
-        snapshot = read_versions(deps, mode, queryset=queryset)
-    labels = {label(m) for m in deps}
-    if snapshot is None or snapshot.collection is None or not snapshot.covers(labels):
+        snapshot = read_versions(deps.models, mode, queryset=queryset)
+    if snapshot is None or snapshot.collection is None or not snapshot.covers(deps.labels):
         return Validators(exists=None)
-    values, modified = snapshot.part(labels)
-    current = for_values(values, modified, variant, exists=None)
-    return replace(current, model_level=True)
+    values, modified = snapshot.part(deps.labels)
+    return for_values(values, modified, variant, exists=None, model_level=True)
 
 
 def everything(dependencies: Iterable[type[models.Model] | str]) -> list[type[models.Model]]:

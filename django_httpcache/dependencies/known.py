@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.apps import apps
@@ -42,13 +43,23 @@ class Known:
     seen: bool = True
 
     def models(self) -> list[ModelType]:
+        return list(self._models)
+
+    @cached_property
+    def _models(self) -> tuple[ModelType, ...]:
+        # Looked up once per Known (a new one replaces it when a view learns more).
         found = []
         for name in sorted(self.labels):
             try:
                 found.append(versions.concrete(apps.get_model(name)))
             except (LookupError, ValueError):
                 continue  # a model removed since it was observed
-        return found
+        return tuple(found)
+
+    @cached_property
+    def merged(self) -> dict[tuple[Any, ...], tuple[ModelType, ...]]:
+        """merged() of this Known, per declared tuple (asked on every request)."""
+        return {}
 
     def covers(self, labels: frozenset[str], vary: frozenset[str]) -> bool:
         return self.seen and labels <= self.labels and vary <= self.vary
@@ -199,9 +210,20 @@ def forget() -> None:
 
 def merged(view: str | None, declared: Iterable[ModelType | str] = ()) -> list[ModelType]:
     """Declared and observed dependencies of ``view``, each once, in a stable order."""
+    declared = tuple(declared)
+    if view is None:
+        return _merge(declared, ())
+    current = known(view)
+    memo = current.merged
+    found = memo.get(declared)
+    if found is None:
+        found = memo[declared] = tuple(_merge(declared, current.models()))
+    return list(found)
+
+
+def _merge(declared: Iterable[ModelType | str], observed: Iterable[ModelType]) -> list[ModelType]:
     found = {versions.concrete(versions.model_of(m)) for m in declared}
-    if view is not None:
-        found.update(known(view).models())
+    found.update(observed)
     return sorted(found, key=versions.label)
 
 

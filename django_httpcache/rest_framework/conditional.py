@@ -98,13 +98,19 @@ class ConditionalMixin(CachePolicyMixin):
 
     def variant(self) -> str:
         request = self.request
+        seen = known(self.view_key())
+        memo = self.__dict__.get("_httpcache_variant")
+        if memo is not None and memo[0] is seen:
+            return memo[1]  # the same until a render learns a new Vary
         media_type = getattr(request, "accepted_media_type", "") or ""
         policy = policy_for(request)[0]
         if request.method not in SAFE_METHODS:
             # The tag a write is checked against is the one its GET handed out (R04).
             policy = self.get_cache_policy(read=True) or policy
         # The negotiated media type already tells Accept's variants apart.
-        return variant_key(request, policy, media_type, vary=known(self.view_key()).vary - {"Accept"})
+        found = variant_key(request, policy, media_type, vary=seen.vary - {"Accept"})
+        self.__dict__["_httpcache_variant"] = (seen, found)
+        return found
 
     def get_instance_validators(self, obj: models.Model, snapshot: Snapshot | None = None) -> Validators:
         deps = self.get_etag_dependencies()
@@ -180,8 +186,8 @@ class ConditionalMixin(CachePolicyMixin):
     def _cover(self, plan: Plan) -> Plan:
         """What the validators cover, in the trace before the decision: a 304 carries the
         same surrogate keys as its 200 (docs/cdn.md)."""
-        found = trace.of(self.request)
-        found.models, found.object = plan.covers(self.get_etag_dependencies())
+        deps = self.get_etag_dependencies()
+        trace.of(self.request).cover(lambda: plan.covers(deps))
         return plan
 
     def _begin(self, plan: Plan) -> None:
@@ -341,7 +347,8 @@ class ConditionalMixin(CachePolicyMixin):
 
     def _rebuild(self, plan: Plan) -> Validators:
         found = trace.of(self.request)
-        found.models, found.object = plan.covers(self.get_etag_dependencies())
+        deps = self.get_etag_dependencies()
+        found.cover(lambda: plan.covers(deps))
         found.plan = plan
         if isinstance(plan.target, models.Model):
             return self.get_instance_validators(plan.target, plan.snapshot)

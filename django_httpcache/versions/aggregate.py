@@ -8,6 +8,7 @@ MAX(updated-at) of a queryset and of each dependency, and the models' change sta
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def read(
     filters and slices hold (COUNT and MAX over it as a derived table, its SQL part of
     the values).
     """
-    deps = sorted({concrete(m) for m in models_}, key=label)
+    deps = _sorted_models(tuple(models_))
     if queryset is None and not deps:
         return None, {}
     if queryset is not None:
@@ -62,12 +63,13 @@ def read(
             parts = [found[label(m)] for m in involved]
             values = tuple(v for m, part in zip(involved, parts, strict=True) for v in (label(m), *part.values))
             return Version(("combined", *values), latest(*(p.modified for p in parts))), found
-    owners = deps if queryset is None else [concrete(queryset.model), *deps]
+    owners = deps if queryset is None else (concrete(queryset.model), *deps)
     tokens = _counter_tokens(owners, mode)
     if tokens is not None:
-        found = {label(m): Version(("counter", t), store.token_time(t)) for m, t in zip(owners, tokens, strict=True)}
-        collection = None if queryset is None else found[label(owners[0])]
-        return collection, {label(m): found[label(m)] for m in deps}
+        names = _labels(owners)
+        found = {name: Version(("counter", t), store.token_time(t)) for name, t in zip(names, tokens, strict=True)}
+        collection = None if queryset is None else found[names[0]]
+        return collection, {name: found[name] for name in names[0 if queryset is None else 1 :]}
     if queryset is not None and not queryset.query.is_sliced:
         queryset = queryset.order_by()
     if len(deps) > MODELS_PER_STATEMENT:
@@ -82,6 +84,17 @@ def read(
 
 
 MODELS_PER_STATEMENT = 100  # four columns each
+
+
+@functools.lru_cache(maxsize=1024)
+def _sorted_models(models_: tuple[type[models.Model], ...]) -> tuple[type[models.Model], ...]:
+    # Every request of a view asks for the same few models: sort them once.
+    return tuple(sorted({concrete(m) for m in models_}, key=label))
+
+
+@functools.lru_cache(maxsize=1024)
+def _labels(models_: tuple[type[models.Model], ...]) -> tuple[str, ...]:
+    return tuple(map(label, models_))
 
 
 def model_versions(
@@ -114,7 +127,7 @@ def _counter_tokens(models_: Sequence[type[models.Model]], mode: str | None) -> 
     if counter is None:
         return None
     try:
-        return counter.tokens([label(m) for m in models_])
+        return counter.tokens(_labels(tuple(models_)))
     except store.StoreError as exc:
         # The store logs the outage once; this is per request.
         logger.debug("%s; using aggregate mode for this request.", exc)

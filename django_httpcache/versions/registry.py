@@ -11,17 +11,29 @@ from django.db.models.signals import class_prepared
 
 from ..conf import conf
 
-__all__ = ["concrete", "is_tracked", "label", "model_of", "on_track", "row_fields", "track", "tracked_models"]
+__all__ = [
+    "concrete",
+    "is_tracked",
+    "label",
+    "model_of",
+    "on_track",
+    "row_fields",
+    "track",
+    "tracked_models",
+    "tracking_generation",
+]
 
 ModelOrInstance = type[models.Model] | models.Model
 
 _tracked: set[type[models.Model]] = set()
 _unprepared: set[type[models.Model]] = set()
 _listeners: list[Callable[[type[models.Model]], None]] = []
+_generation = 0
 
 
 def track(*targets: ModelOrInstance | str) -> None:
     """Record changes to these models (classes, instances or "app_label.Model")."""
+    global _generation
     for target in targets:
         if isinstance(target, type) and getattr(target._meta, "concrete_model", None) is None:
             _unprepared.add(target)  # still being built: track it once class_prepared fires
@@ -30,6 +42,7 @@ def track(*targets: ModelOrInstance | str) -> None:
         if model in _tracked:
             continue
         _tracked.add(model)
+        _generation += 1
         for listener in _listeners:
             listener(model)
 
@@ -54,6 +67,11 @@ def is_tracked(model: type[models.Model]) -> bool:
     return concrete(model) in _tracked
 
 
+def tracking_generation() -> tuple[int, int, int]:
+    """Changes whenever the set of tracked models does (for memos of what is tracked)."""
+    return _generation, id(_tracked), len(_tracked)
+
+
 def tracked_models() -> frozenset[type[models.Model]]:
     return frozenset(_tracked)
 
@@ -75,8 +93,15 @@ def concrete(model: type[models.Model]) -> type[models.Model]:
     return model._meta.concrete_model or model
 
 
+_labels: dict[type[models.Model], str] = {}
+
+
 def label(model: type[models.Model]) -> str:
-    return model._meta.label_lower
+    # Options.label_lower formats a string per call; a model's label never changes.
+    found = _labels.get(model)
+    if found is None:
+        found = _labels[model] = model._meta.label_lower
+    return found
 
 
 def row_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any] | None, models.Field[Any, Any] | None]:

@@ -14,5 +14,7 @@ CACHES["versions"] = {"BACKEND": "tests.benchmarks.cache.SingleProcessCache"}
 _POLICIES = {**HTTPCACHE["POLICIES"], "catalog": {**HTTPCACHE["POLICIES"]["catalog"], "store": False}}
 # Entries up to the N=10,000 list (about 3 MB of JSON).
 _STORE = {**HTTPCACHE["RESPONSE_STORE"], "MAX_ENTRY_BYTES": 64 << 20}
-HTTPCACHE = {**HTTPCACHE, "VERSION_CACHE": "versions", "POLICIES": _POLICIES, "RESPONSE_STORE": _STORE}
+# METRICS off (the example turns it on where prometheus_client is installed): the
+# "metrics on" rows turn it on themselves.
+HTTPCACHE = {**HTTPCACHE, "VERSION_CACHE": "versions", "POLICIES": _POLICIES, "RESPONSE_STORE": _STORE, "METRICS": False}
 LOGGING = {"version": 1, "disable_existing_loggers": False}

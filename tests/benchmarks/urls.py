@@ -20,5 +20,6 @@ urlpatterns = [
     *products("stored", views.StoredProducts),
     *products("drfx-cached", views.CacheResponseProducts),
     *products("cache-page", views.CachePageProducts),
+    *products("by-hand", views.HandWrittenProducts),
     path("megabyte/", views.one_megabyte),
 ]
