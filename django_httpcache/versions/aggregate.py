@@ -23,6 +23,7 @@ from ..conf import conf
 from ..httputil import epoch_seconds
 from . import store
 from .registry import concrete, label, row_fields
+from .shapes import compiled_rows
 
 __all__ = ["Version", "latest", "model_versions", "read", "stamp_time"]
 
@@ -197,7 +198,7 @@ def _aggregate(
         model = concrete(queryset.model)
         updated = row_fields(model)[1]
         names = [model._meta.pk.attname] + ([updated.attname] if updated is not None else [])
-        inner, inner_params = queryset.values(*names).query.sql_with_params()
+        inner, inner_params = compiled_rows(queryset, names)
         columns = ["n"]
         select.append(f"(SELECT COUNT(*) FROM ({inner}) t)")
         params.extend(inner_params)
