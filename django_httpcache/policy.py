@@ -320,6 +320,7 @@ def apply(
     without running the view (a 304 repeats the 200's Vary, R11).
     """
     learned = tuple(sorted(learned_vary))
+    request = unwrap(request)  # once, for the helpers below
     if request.method not in POLICY_METHODS:
         policy = None
     applied: _Applied | None = response.__dict__.get("_httpcache_applied")

@@ -13,6 +13,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
 from ..conf import conf
+from ..httputil import view_path
 from ..policy import CachePolicy, apply
 from ..preconditions import Validators
 from ..routing import declare_policy, policy_for
@@ -75,7 +76,8 @@ class CachePolicyMixin(_View):
         name = self.cache_policies.get(action or method) or self.cache_policies.get(method) or self.cache_policy
         if name is None:
             return None
-        return conf.policy(name, context=f"{type(self).__module__}.{type(self).__qualname__}")
+        found = conf.policies().get(name)  # the common case, without building the context
+        return found if found is not None else conf.policy(name, context=view_path(type(self)))
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         policy = self.get_cache_policy()

@@ -99,7 +99,7 @@ class ConditionalMixin(CachePolicyMixin):
     def variant(self) -> str:
         request = self.request
         seen = known(self.view_key())
-        memo = self.__dict__.get("_httpcache_variant")
+        memo: tuple[Any, str] | None = self.__dict__.get("_httpcache_variant")
         if memo is not None and memo[0] is seen:
             return memo[1]  # the same until a render learns a new Vary
         media_type = getattr(request, "accepted_media_type", "") or ""

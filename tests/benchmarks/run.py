@@ -47,6 +47,10 @@ def inprocess() -> dict[str, object]:
     from django.test import override_settings
 
     from .inprocess import CONDITIONAL_GET, OUR_MIDDLEWARE, Rounds, call, handler, timed
+    from .report import HAND
+    from .views import HAND_TAG, seed_hand_tokens
+
+    seed_hand_tokens()
 
     plain, ours, condget = handler([]), handler([OUR_MIDDLEWARE]), handler([CONDITIONAL_GET])
     base = settings.HTTPCACHE
@@ -75,7 +79,10 @@ def inprocess() -> dict[str, object]:
     def variants(path: str, slow: bool) -> dict[str, object]:
         heavy = {"budget": FAST_BUDGET, "min_calls": 3 if slow else 5}
         inm = lambda tag: {"If-None-Match": tag}  # noqa: E731
+        # The hand-written yardstick answers lists only.
+        hand = {HAND: measure(plain, f"/by-hand/{path}", inm(HAND_TAG), expect=304)} if "?" in path else {}
         return {
+            **hand,
             # The floor runs inside every group, so each ratio compares one time window.
             "DRF APIView 304": measure(plain, "/floor/drf/", expect=304),
             "plain DRF 200": measure(plain, f"/plain/{path}", expect=200, **heavy),

@@ -16,5 +16,11 @@ _POLICIES = {**HTTPCACHE["POLICIES"], "catalog": {**HTTPCACHE["POLICIES"]["catal
 _STORE = {**HTTPCACHE["RESPONSE_STORE"], "MAX_ENTRY_BYTES": 64 << 20}
 # METRICS off (the example turns it on where prometheus_client is installed): the
 # "metrics on" rows turn it on themselves.
-HTTPCACHE = {**HTTPCACHE, "VERSION_CACHE": "versions", "POLICIES": _POLICIES, "RESPONSE_STORE": _STORE, "METRICS": False}
+HTTPCACHE = {
+    **HTTPCACHE,
+    "VERSION_CACHE": "versions",
+    "POLICIES": _POLICIES,
+    "RESPONSE_STORE": _STORE,
+    "METRICS": False,
+}
 LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -89,6 +89,17 @@ def one_megabyte(request):
     return HttpResponse(MEGABYTE, content_type="application/octet-stream")
 
 
+HAND_KEYS = ("bench:catalog.product", "bench:catalog.category", "bench:catalog.tag")
+HAND_TAG = '"1-1-1"'
+
+
+def seed_hand_tokens():
+    """The tokens the hand-written view reads (the tag it compares with is HAND_TAG)."""
+    from django.core.cache import caches
+
+    caches["versions"].set_many(dict.fromkeys(HAND_KEYS, 1), None)
+
+
 class HandWrittenProducts(PlainProducts):
     """The least a list 304 from model versions costs in DRF, written by hand for this
     one view: the viewset's own hooks, one read of three tokens from the same version
@@ -98,9 +109,8 @@ class HandWrittenProducts(PlainProducts):
     def paginate_queryset(self, queryset):
         from django.core.cache import caches
 
-        keys = ["bench:catalog.product", "bench:catalog.category", "bench:catalog.tag"]
-        tokens = caches["versions"].get_many(keys)
-        etag = '"%s"' % "-".join(str(tokens.get(key, 0)) for key in keys)
+        tokens = caches["versions"].get_many(HAND_KEYS)
+        etag = '"' + "-".join(str(tokens.get(key, 0)) for key in HAND_KEYS) + '"'
         if self.request.META.get("HTTP_IF_NONE_MATCH") == etag:
             raise _HandNotModified(etag)
         return super().paginate_queryset(queryset)
