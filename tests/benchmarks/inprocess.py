@@ -13,6 +13,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
 
 OUR_MIDDLEWARE = "django_httpcache.middleware.HttpCacheMiddleware"
+#: BENCH_ROUNDS and BENCH_BUDGET (seconds per variant per round) when not set.
+DEFAULT_ROUNDS, DEFAULT_BUDGET = 5, 0.3
 CONDITIONAL_GET = "django.middleware.http.ConditionalGetMiddleware"
 
 

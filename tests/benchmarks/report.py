@@ -6,7 +6,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-from .inprocess import Result
+from .inprocess import DEFAULT_BUDGET, DEFAULT_ROUNDS, Result
 from .store import lines as store_lines
 from .store import targets as store_targets
 
@@ -267,7 +267,8 @@ def write(
     add("## Reproduce\n")
     add(
         "```console\nmake bench        # installs drf-extensions, matplotlib, wrk and redis-server if missing\n```\n\n"
-        "`BENCH_ROUNDS` (default 3) and `BENCH_BUDGET` (seconds per variant per round, default 0.5) trade "
+        f"`BENCH_ROUNDS` (default {DEFAULT_ROUNDS}) and `BENCH_BUDGET` (seconds per variant per round, default "
+        f"{DEFAULT_BUDGET}) trade "
         "time for stability; `BENCH_SKIP_SERVER=1` skips the gunicorn/wrk part. The numbers are from a shared "
         "2-core machine: compare ratios, not microseconds.\n"
     )

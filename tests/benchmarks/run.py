@@ -18,11 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from .inprocess import DEFAULT_BUDGET, DEFAULT_ROUNDS
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 SIZES = (10, 100, 1_000, 10_000)
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-FAST_BUDGET = float(os.environ.get("BENCH_BUDGET", "0.3"))  # seconds per variant per round
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", DEFAULT_ROUNDS))
+FAST_BUDGET = float(os.environ.get("BENCH_BUDGET", DEFAULT_BUDGET))  # seconds per variant per round
 
 
 def setup() -> None:
