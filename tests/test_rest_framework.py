@@ -73,6 +73,23 @@ def test_list_304_aggregate_is_one_query(client, settings, articles, django_asse
     assert api.SERIALIZED["article"] == 0
 
 
+def test_list_304_aggregate_compiles_nothing(client, settings, articles, monkeypatch):
+    """The statement's SQL is reused: a later 304 runs it without compiling any query
+    (versions/shapes.py for the collection, the per-model columns built once)."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    settings.HTTPCACHE = {**settings.HTTPCACHE, "VERSION_MODE": "aggregate"}
+    etag = get(client, "/api/articles/?tag=a")["ETag"]
+    get(client, "/api/articles/?tag=a", etag)
+    compiled = []
+    original = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
+    assert get(client, "/api/articles/?tag=a", etag).status_code == 304
+    assert compiled == []
+    assert get(client, "/api/articles/?tag=b").status_code == 200  # another filter value: compiled
+    assert compiled
+
+
 @pytest.mark.parametrize("mode", ["counter"], indirect=True)
 def test_list_304_counter_is_zero_queries(client, mode, articles, django_assert_num_queries):
     etag = get(client, "/api/articles/")["ETag"]

@@ -84,13 +84,13 @@ class ConditionalMixin(CachePolicyMixin):
         seen = known(view)
         memo = self.__dict__.get("_httpcache_deps")
         if memo is not None and memo[0] == view and memo[1] is seen:
-            return list(memo[2])  # asked 3 times per request: the same until a render learns more
+            return memo[2]  # asked 3 times per request: the same until a render learns more
         dependencies = self.etag_dependencies
         if isinstance(dependencies, Mapping):
             dependencies = dependencies.get(self.read_action(), ())
-        found = merged(view, dependencies)
+        found = tuple(merged(view, dependencies))
         self.__dict__["_httpcache_deps"] = (view, seen, found)
-        return list(found)
+        return found
 
     def get_validators(self) -> Validators | None:
         """For views without get_object()/paginate_queryset(): validators of the GET."""
@@ -123,13 +123,13 @@ class ConditionalMixin(CachePolicyMixin):
     def read_versions_first(self, queryset: models.QuerySet[Any] | None = None) -> Snapshot | None:
         """The versions this request's validators need, read before the data (R25);
         before the view's first observed render, of every tracked model."""
-        deps: list[type[models.Model] | str] = list(self.get_etag_dependencies())
-        model = self._target_model()
-        if queryset is None and model is not None:
-            deps = [*instance_dependencies(model, deps)]
-        to_read = deps if known(self.view_key()).seen else everything(deps)
         if queryset is not None and not isinstance(queryset, models.QuerySet):
             return None
+        deps: Iterable[type[models.Model] | str] = self.get_etag_dependencies()
+        model = self._target_model() if queryset is None else None
+        if model is not None:
+            deps = instance_dependencies(model, deps)
+        to_read = deps if known(self.view_key()).seen else everything(deps)
         with trace.timer(trace.of(self.request)) as found:
             found.mode = "collection" if queryset is not None else "instance"
             return read_versions(to_read, self.version_mode, queryset=queryset)

@@ -11,8 +11,7 @@ import datetime
 import functools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router
@@ -30,8 +29,7 @@ __all__ = ["Version", "latest", "model_versions", "read", "stamp_time"]
 logger = logging.getLogger("django_httpcache")
 
 
-@dataclass(frozen=True)
-class Version:
+class Version(NamedTuple):
     """The version of one model (or of one collection): values that change with its
     data, and when it last changed (seconds since the epoch, or None if unknown)."""
 
