@@ -82,7 +82,7 @@ class ConditionalMixin(CachePolicyMixin):
         """Declared dependencies (``etag_dependencies``) and observed ones."""
         view = self.view_key()
         seen = known(view)
-        memo = self.__dict__.get("_httpcache_deps")
+        memo: tuple[str, Any, tuple[type[models.Model], ...]] | None = self.__dict__.get("_httpcache_deps")
         if memo is not None and memo[0] == view and memo[1] is seen:
             return memo[2]  # asked 3 times per request: the same until a render learns more
         dependencies = self.etag_dependencies
