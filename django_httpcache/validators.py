@@ -153,8 +153,8 @@ _resolved: dict[tuple[Any, ...], _Deps] = {}
 
 def _resolve(dependencies: Iterable[type[models.Model] | str], own: type[models.Model] | None) -> _Deps:
     """What every request of a view computes alike from its dependencies, memoized per
-    (dependencies, own model) and per set of tracked models (R24 reads them per request:
-    only the versions are read each time, not the shape)."""
+    (dependencies, own model) and per set of tracked models: each request reads the
+    versions, not the shape."""
     dependencies = tuple(dependencies)
     key = (tracking_generation(), own, dependencies)
     found = _resolved.get(key)
