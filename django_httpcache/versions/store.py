@@ -71,6 +71,7 @@ class CounterStore:
     def __init__(self, alias: str) -> None:
         self.alias = alias
         self._pending: set[str] = set()
+        self._flushing: set[str] = set()  # taken out of _pending while a flush writes them
         self._lock = threading.Lock()
         self._retry: threading.Timer | None = None
         self._local = threading.local()
@@ -151,12 +152,16 @@ class CounterStore:
             return
         with self._lock:
             pending, self._pending = self._pending, set()
+            self._flushing |= pending
         try:
             self._write(pending)
         except Exception:
             with self._lock:
                 self._pending |= pending
+                self._flushing -= pending
             raise
+        with self._lock:
+            self._flushing -= pending
         logger.info("Version store %r: recorded the changes kept during its outage.", self.alias)
 
     def _schedule_retry(self) -> None:
@@ -178,7 +183,9 @@ class CounterStore:
 
     @property
     def pending(self) -> frozenset[str]:
-        return frozenset(self._pending)
+        """Changes not recorded yet, those being written right now included."""
+        with self._lock:
+            return frozenset(self._pending | self._flushing)
 
 
 _stores: dict[str, CounterStore] = {}

@@ -104,6 +104,30 @@ def test_retry_timer_keeps_retrying(counter, monkeypatch):
     assert counter.pending == frozenset() and len(attempts) >= 3
 
 
+def test_changes_being_written_are_still_pending(counter, monkeypatch):
+    """While a flush writes the kept changes they are not recorded yet: ``pending`` must
+    not read empty in that moment (a watcher would think the outage is over)."""
+    cache_class = type(caches["versions"])
+    real_set_many = cache_class.set_many
+    seen_during_write = []
+
+    def down(self, data, timeout=None, version=None):
+        raise ConnectionError("down")
+
+    monkeypatch.setattr(counter, "COOLDOWN", 3600)  # no retry timer in the way
+    monkeypatch.setattr(cache_class, "set_many", down)
+    counter.bump(["testapp.article"])
+
+    def watched(self, data, timeout=None, version=None):
+        seen_during_write.append(counter.pending)
+        return real_set_many(self, data, timeout, version)
+
+    monkeypatch.setattr(cache_class, "set_many", watched)
+    counter._flush()
+    assert seen_during_write == [frozenset({"testapp.article"})]
+    assert counter.pending == frozenset()
+
+
 def test_per_process_store_refused_outside_debug(settings, caplog):
     settings.DEBUG = False
     settings.CACHES = {**settings.CACHES, "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
