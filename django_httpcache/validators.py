@@ -148,25 +148,20 @@ class _Deps:
     untracked: bool
 
 
-_resolved: dict[tuple[Any, ...], _Deps] = {}
-
-
 def _resolve(dependencies: Iterable[type[models.Model] | str], own: type[models.Model] | None) -> _Deps:
-    """What every request of a view computes alike from its dependencies, memoized per
-    (dependencies, own model) and per set of tracked models: each request reads the
-    versions, not the shape."""
-    dependencies = tuple(dependencies)
-    key = (tracking_generation(), own, dependencies)
-    found = _resolved.get(key)
-    if found is None:
-        deps = {concrete(m) for m in _dependencies(dependencies)} - {own}
-        involved = [*deps, own] if own is not None else deps
-        ordered = tuple(sorted(deps, key=label))
-        found = _Deps(ordered, frozenset(map(label, ordered)), any(not is_tracked(m) for m in involved))
-        if len(_resolved) > 1024:  # bounded: shapes are few, but keys hold the tracked set's identity
-            _resolved.clear()
-        _resolved[key] = found
-    return found
+    """What every request of a view computes alike from its dependencies: each request
+    reads the versions, not the shape (memoized per set of tracked models)."""
+    return _resolved(tracking_generation(), own, tuple(dependencies))
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved(
+    generation: Any, own: type[models.Model] | None, dependencies: tuple[type[models.Model] | str, ...]
+) -> _Deps:
+    deps = {concrete(m) for m in _dependencies(dependencies)} - {own}
+    involved = [*deps, own] if own is not None else deps
+    ordered = tuple(sorted(deps, key=label))
+    return _Deps(ordered, frozenset(map(label, ordered)), any(not is_tracked(m) for m in involved))
 
 
 def after_write(current: Validators) -> Validators:

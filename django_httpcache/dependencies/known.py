@@ -57,8 +57,8 @@ class Known:
         return tuple(found)
 
     @cached_property
-    def merged(self) -> dict[tuple[Any, ...], tuple[ModelType, ...]]:
-        """merged() of this Known, per declared tuple (asked on every request)."""
+    def _merged(self) -> dict[tuple[Any, ...], tuple[ModelType, ...]]:
+        # merged() of this Known, per declared tuple: asked on every request.
         return {}
 
     def covers(self, labels: frozenset[str], vary: frozenset[str]) -> bool:
@@ -208,23 +208,17 @@ def forget() -> None:
     forget_logged("reads-untracked:")
 
 
-def merged(view: str | None, declared: Iterable[ModelType | str] = ()) -> list[ModelType]:
+def merged(view: str | None, declared: Iterable[ModelType | str] = ()) -> tuple[ModelType, ...]:
     """Declared and observed dependencies of ``view``, each once, in a stable order."""
     declared = tuple(declared)
-    if view is None:
-        return _merge(declared, ())
-    current = known(view)
-    memo = current.merged
+    current = known(view) if view is not None else None
+    memo = current._merged if current is not None else {}
     found = memo.get(declared)
     if found is None:
-        found = memo[declared] = tuple(_merge(declared, current.models()))
-    return list(found)
-
-
-def _merge(declared: Iterable[ModelType | str], observed: Iterable[ModelType]) -> list[ModelType]:
-    found = {versions.concrete(versions.model_of(m)) for m in declared}
-    found.update(observed)
-    return sorted(found, key=versions.label)
+        models_ = {versions.concrete(versions.model_of(m)) for m in declared}
+        models_.update(current._models if current is not None else ())
+        found = memo[declared] = tuple(sorted(models_, key=versions.label))
+    return found
 
 
 def field_name(name: str) -> str:

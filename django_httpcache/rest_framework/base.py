@@ -76,8 +76,7 @@ class CachePolicyMixin(_View):
         name = self.cache_policies.get(action or method) or self.cache_policies.get(method) or self.cache_policy
         if name is None:
             return None
-        found = conf.policies().get(name)  # the common case, without building the context
-        return found if found is not None else conf.policy(name, context=view_path(type(self)))
+        return conf.policy(name, context=view_path(type(self)))
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         policy = self.get_cache_policy()

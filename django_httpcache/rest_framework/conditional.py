@@ -80,17 +80,10 @@ class ConditionalMixin(CachePolicyMixin):
 
     def get_etag_dependencies(self) -> Iterable[type[models.Model] | str]:
         """Declared dependencies (``etag_dependencies``) and observed ones."""
-        view = self.view_key()
-        seen = known(view)
-        memo: tuple[str, Any, tuple[type[models.Model], ...]] | None = self.__dict__.get("_httpcache_deps")
-        if memo is not None and memo[0] == view and memo[1] is seen:
-            return memo[2]  # asked 3 times per request: the same until a render learns more
         dependencies = self.etag_dependencies
         if isinstance(dependencies, Mapping):
             dependencies = dependencies.get(self.read_action(), ())
-        found = tuple(merged(view, dependencies))
-        self.__dict__["_httpcache_deps"] = (view, seen, found)
-        return found
+        return merged(self.view_key(), dependencies)  # memoized per known set
 
     def get_validators(self) -> Validators | None:
         """For views without get_object()/paginate_queryset(): validators of the GET."""
