@@ -232,7 +232,10 @@ def _read(key: str, pending: Pending) -> Entry | None:
     lock_timeout = options()["LOCK_TIMEOUT"]
     if _safely(lambda: cache.add(LOCK_PREFIX + key, 1, lock_timeout)):
         pending.lock = key
-        return None
+        # Another render may have stored the entry and released its lock between the
+        # read above and this add: look once more before rendering it again.
+        entry = _safely(lambda: cache.get(KEY_PREFIX + key))
+        return entry if isinstance(entry, Entry) else None
     return _wait(cache, key, lock_timeout)
 
 

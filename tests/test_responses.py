@@ -246,6 +246,27 @@ def test_concurrent_misses_wait_for_one_render(client):
     assert len(results) == 8 and len(set(results)) == 1 and b"version 2" in results[0]
 
 
+def test_an_entry_stored_just_before_the_lock_is_taken_is_served(client):
+    """A miss, then another render stores the entry and releases its lock, then this
+    request takes the lock: it serves that entry instead of rendering the version again."""
+    client.get("/store/slow/")  # seen
+    store_app.STATE["version"] = 2
+    client.get("/store/slow/")  # renders and stores version 2
+    renders = store_app.RENDERS["slow"]
+    real_get = LocMemCache.get
+    misses = iter([True])  # the first entry read misses, as it did before the other render stored
+
+    def get(self, key, default=None, version=None):
+        if key.startswith(responses.KEY_PREFIX) and next(misses, False):
+            return default
+        return real_get(self, key, default, version)
+
+    with mock.patch.object(LocMemCache, "get", get):
+        response = client.get("/store/slow/")
+    assert b"version 2" in response.content and store_app.RENDERS["slow"] == renders
+    assert trace.of(response.wsgi_request).store == "hit"
+
+
 def test_a_lock_never_released_expires(client, settings):
     settings.HTTPCACHE = {**settings.HTTPCACHE, "RESPONSE_STORE": {"CACHE": "responses", "LOCK_TIMEOUT": 0.2}}
     client.get("/store/slow/")
